@@ -1,0 +1,1 @@
+"""Import pipeline: source exports → canonical records → catalog → search engine."""

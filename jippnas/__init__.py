@@ -1,0 +1,1 @@
+"""The `jippnas` command: indexing, serving, evaluation."""

@@ -1,0 +1,132 @@
+"""`jippnas` command line (design §4)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from search_api.config import get_settings
+from search_api.runtime import Runtime
+
+SAMPLE_FILES = ("kipp.json", "iga.csv", "inolan.jsonl", "canonical.jsonl")
+MAX_PRINTED_REJECTS = 50
+
+
+def sample_paths() -> list[Path]:
+    folder = resources.files("jippnas").joinpath("sample")
+    return [Path(str(folder.joinpath(name))) for name in SAMPLE_FILES]
+
+
+def _indexer(rt: Runtime, quiet: bool = False):
+    from indexer.pipeline import Indexer
+
+    return Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=not quiet)
+
+
+def cmd_index(args) -> int:
+    rt = Runtime(get_settings())
+    report = _indexer(rt, args.quiet).import_files([Path(p) for p in args.paths], args.format)
+    for reject in report.rejects[:MAX_PRINTED_REJECTS]:
+        print(f"rejected: {reject.line()}", file=sys.stderr)
+    if report.rejected > MAX_PRINTED_REJECTS:
+        print(f"... and {report.rejected - MAX_PRINTED_REJECTS} more", file=sys.stderr)
+    if report.rejects:
+        path = Path(args.rejects) if args.rejects else rt.settings.data_dir / "rejects.csv"
+        report.write_rejects(path)
+        print(f"rejects report: {path}", file=sys.stderr)
+    for name, stats in report.per_file.items():
+        print(f"{name}: read {stats['read']}, accepted {stats['accepted']}, rejected {stats['rejected']}")
+    print(report.summary())
+    if report.read == 0:
+        return 2
+    return 1 if report.rejects else 0
+
+
+def cmd_reindex(args) -> int:
+    rt = Runtime(get_settings())
+    embedded = _indexer(rt, args.quiet).reindex()
+    print(f"reindexed {rt.engine.count()} documents from {rt.catalog().count()} catalog records "
+          f"(embedded {embedded} texts)")
+    return 0
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+def cmd_serve(args) -> int:
+    _serve(args.host, args.port)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    rt = Runtime(get_settings())
+    indexer = _indexer(rt)
+    if rt.catalog().count() == 0:
+        print("indexing the bundled sample (first run only; vectors are cached afterwards)")
+        print(indexer.import_files(sample_paths()).summary())
+    else:
+        indexer.sync()  # finish an interrupted first run; a no-op otherwise
+    print(f"JIPPNas Search: http://{args.host}:{args.port}/")
+    _serve(args.host, args.port)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from search_api.evaluation import evaluate, load_judgments
+
+    rt = Runtime(get_settings())
+    modes = ["hybrid", "keyword", "semantic"] if args.mode == "all" else [args.mode]
+    results = evaluate(rt.service, load_judgments(Path(args.judgments)), modes)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"{'mode':<10} {'nDCG@10':>8} {'MRR@10':>8} {'R@20':>8} {'queries':>8}")
+        for mode, m in results.items():
+            print(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@20']:>8.4f} {m['queries']:>8}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jippnas", description="JIPPNas Search: index, serve, evaluate")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="import source files into the catalog and the search index")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--format", default="auto", choices=["auto", "kipp", "iga", "inolan", "canonical"])
+    p.add_argument("--rejects", help="where to write the rejects report (default: DATA_DIR/rejects.csv)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    for name, func, help_text in (("serve", cmd_serve, "serve the web pages and the JSON API"),
+                                  ("demo", cmd_demo, "index the bundled sample if the catalog is empty, then serve")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host", default="127.0.0.1")
+        p.add_argument("--port", type=int, default=8000)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("eval", help="relevance metrics (nDCG@10, MRR@10, Recall@20) on a judgments file")
+    p.add_argument("judgments")
+    p.add_argument("--mode", default="all", choices=["hybrid", "keyword", "semantic", "all"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

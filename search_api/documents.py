@@ -1,0 +1,105 @@
+"""The search document: what every engine indexes for one innovation.
+
+Records of the same innovation submitted to several programmes are indexed as one
+document (the most complete record leads) carrying every programme entry, so a search
+shows the innovation once with all its programme entries.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .analysis import get_analyzer
+from .facets import FACETS, award_classes
+from .record import Innovation
+
+# Keyword field weights (design §5: title and problem boosted). Engines score one
+# analysed field in which each source field is repeated this many times, so the BM25
+# of both engines sees exactly the same term frequencies.
+FIELD_WEIGHTS = {"title": 3, "acronym": 3, "problem": 2, "solution": 1, "impact": 1, "agency": 1}
+DISPLAY_FIELDS = ("title", "acronym", "agency", "problem", "solution", "impact")
+
+
+@dataclass
+class SearchDocument:
+    id: str
+    record: Innovation  # the leading record
+    entries: list[Innovation] = field(default_factory=list)  # every record of this innovation
+    vector: list[float] | None = None
+
+    @classmethod
+    def from_records(cls, records: list[Innovation]) -> "SearchDocument":
+        lead = max(records, key=_completeness)
+        return cls(id=lead.id, record=lead, entries=sorted(records, key=lambda r: r.id))
+
+    @property
+    def embed_text(self) -> str:
+        r = self.record
+        return "\n".join(p for p in (r.title, r.problem, r.solution) if p)
+
+    def keyword_terms(self) -> list[str]:
+        analyzer = get_analyzer()
+        terms: list[str] = []
+        for name, weight in FIELD_WEIGHTS.items():
+            field_terms = analyzer.terms(getattr(self.record, name))
+            terms.extend(field_terms * weight)
+        return terms
+
+    def facet_values(self) -> dict[str, list[str]]:
+        entries = self.entries or [self.record]
+        r = self.record
+        values: dict[str, set[str]] = {f.name: set() for f in FACETS}
+        for e in entries:
+            values["programme"].add(e.programme)
+            if e.year is not None:
+                values["year"].add(str(e.year))
+            values["award"].update(award_classes(e.award))
+        for name in ("province", "regency_city", "agency_level", "sector", "stage"):
+            if getattr(r, name):
+                values[name].add(getattr(r, name))
+        values["sdg"].update(str(s) for e in entries for s in e.sdgs)
+        if r.is_digital is not None:
+            values["is_digital"].add("true" if r.is_digital else "false")
+        values["replicated"].add("true" if any(e.replicated_in for e in entries) else "false")
+        return {k: sorted(v) for k, v in values.items()}
+
+    @property
+    def sort_year(self) -> int | None:
+        years = [e.year for e in (self.entries or [self.record]) if e.year is not None]
+        return max(years) if years else None
+
+    def summary(self) -> dict:
+        """Fields a search hit shows (design §5) plus the programme entries."""
+        r = self.record
+        return {
+            "id": self.id,
+            "title": r.title,
+            "acronym": r.acronym,
+            "agency": r.agency,
+            "agency_level": r.agency_level,
+            "province": r.province,
+            "regency_city": r.regency_city,
+            "year": r.year,
+            "programme": r.programme,
+            "award": r.award,
+            "sector": r.sector,
+            "is_digital": r.is_digital,
+            "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
+                        for e in self.entries] if len(self.entries) > 1 else [],
+        }
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "record": self.record.model_dump(mode="json"),
+                "entries": [e.model_dump(mode="json") for e in self.entries]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SearchDocument":
+        return cls(id=data["id"], record=Innovation(**data["record"]),
+                   entries=[Innovation(**e) for e in data["entries"]])
+
+
+_FORMAT_ORDER = {"kipp": 0, "iga": 1, "inolan": 2, "canonical": 3}
+
+
+def _completeness(r: Innovation) -> tuple:
+    filled = sum(1 for v in (r.acronym, r.province, r.regency_city, r.year, r.award, r.sector, r.impact) if v)
+    return (filled, len(r.problem) + len(r.solution) + len(r.impact), -_FORMAT_ORDER[r.id.split("-", 1)[0]])

@@ -1,0 +1,121 @@
+"""The engine interface (modelled on Wagtail's search backends).
+
+An engine stores search documents and answers a few primitive questions: a BM25 ranking,
+a k-nearest-neighbour ranking, facet counts over a match set, a year-ordered listing.
+Everything built from those (hybrid fusion, pagination, disjunctive facets, highlights)
+lives once in ``search_api.search``, so every engine gives the same answers.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from ..documents import SearchDocument
+from ..facets import FACETS_BY_NAME
+from ..query import Filters
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot be reached or is not ready (→ HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """A result set before filters: documents containing any of ``terms`` plus the
+    documents named in ``ids``; ``everything`` for an empty query."""
+
+    terms: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    everything: bool = False
+
+
+ALL = Match(everything=True)
+
+
+@dataclass
+class Ranked:
+    ids: list[str]
+    scores: list[float]
+    total: int  # matches in the whole result set (keyword) or len(ids) (semantic)
+
+
+@dataclass
+class FacetCounts:
+    values: list[tuple[str, int]]  # most frequent first, at most the requested size
+    truncated: bool
+
+
+@dataclass
+class IndexResult:
+    indexed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (document id, reason)
+
+
+class SearchEngine(ABC):
+    name: str = "base"
+    capabilities: frozenset[str] = frozenset({"keyword", "semantic", "hybrid", "facets"})
+
+    @property
+    @abstractmethod
+    def key(self) -> str:
+        """Identifies this index (engine + location), for the catalog's indexed-state."""
+
+    # ---------------------------------------------------------------- write side
+    @abstractmethod
+    def index(self, docs: Iterable[SearchDocument]) -> IndexResult:
+        """Insert or replace documents (they carry their vectors)."""
+
+    @abstractmethod
+    def delete(self, ids: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
+        """Replace the whole index atomically: readers see the old or the new one, never a mix."""
+
+    # ---------------------------------------------------------------- read primitives
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def keyword(self, terms: Sequence[str], filters: Filters, limit: int) -> Ranked:
+        """BM25 ranking of documents containing any term (best first), at most ``limit``."""
+
+    @abstractmethod
+    def semantic(self, vector: np.ndarray, filters: Filters, k: int, exclude: Sequence[str] = ()) -> Ranked:
+        """The k nearest documents by cosine similarity, among those passing filters."""
+
+    @abstractmethod
+    def facet_counts(self, match: Match, filters: Filters, facets: Sequence[str], size: int) -> dict[str, FacetCounts]:
+        """Value counts of each facet over ``match`` ∩ filters."""
+
+    @abstractmethod
+    def ordered(self, match: Match, filters: Filters, newest_first: bool, offset: int, limit: int) -> Ranked:
+        """``match`` ∩ filters ordered by year (then id); total is the size of that set."""
+
+    @abstractmethod
+    def fetch(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, SearchDocument]: ...
+
+    @abstractmethod
+    def find(self, record_id: str) -> str | None:
+        """The document holding a record id (a duplicate's record lives in its group's document)."""
+
+    def health(self) -> dict:
+        return {"status": "ok", "engine": self.name, "documents": self.count()}
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+
+def top_values(name: str, values: list[tuple[str, int]], size: int) -> FacetCounts:
+    """The ``size`` most frequent values, presented in the facet's display order."""
+    facet = FACETS_BY_NAME[name]
+    by_count = sorted(values, key=lambda vc: (-vc[1], vc[0]))
+    kept = by_count[:size]
+    if facet.sort == "value_desc":
+        kept.sort(key=lambda vc: vc[0], reverse=True)
+    elif facet.sort == "value":
+        kept.sort(key=lambda vc: int(vc[0]) if vc[0].isdigit() else vc[0])
+    return FacetCounts(kept, truncated=len(values) > size)

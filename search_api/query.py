@@ -1,0 +1,107 @@
+"""The search request every engine answers, validated once for API, web and CLI."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
+
+from .facets import FACETS_BY_NAME
+
+MODES = ("hybrid", "keyword", "semantic")
+SORTS = ("relevance", "newest", "oldest")
+MAX_SIZE = 100
+
+
+class QueryError(ValueError):
+    """A bad request parameter: carries which parameter and why (→ HTTP 422)."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Selected facet values (OR within a facet, AND across) and a year range."""
+
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def without(self, facet: str) -> "Filters":
+        return Filters({k: v for k, v in self.values.items() if k != facet}, self.year_from, self.year_to)
+
+    def __bool__(self) -> bool:
+        return bool(self.values) or self.year_from is not None or self.year_to is not None
+
+    def key(self) -> tuple:
+        return (tuple(sorted(self.values.items())), self.year_from, self.year_to)
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    q: str = ""
+    mode: str = "hybrid"
+    filters: Filters = field(default_factory=Filters)
+    page: int = 1
+    size: int = 10
+    sort: str = "relevance"
+    explain: bool = False
+    facet_size: int = 30
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Sequence[str]]) -> "SearchRequest":
+        """Build from multi-valued parameters (query string or form); raises QueryError."""
+
+        def one(name: str, default: str | None = None) -> str | None:
+            values = [v for v in params.get(name, []) if v != ""]
+            return values[-1] if values else default
+
+        def integer(name: str, default: int | None, lo: int, hi: int) -> int | None:
+            raw = one(name)
+            if raw is None:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise QueryError(name, f"{name} must be a whole number, got {raw!r}") from None
+            if not lo <= value <= hi:
+                raise QueryError(name, f"{name} must be between {lo} and {hi}, got {value}")
+            return value
+
+        mode = one("mode", "hybrid")
+        if mode not in MODES:
+            raise QueryError("mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        sort = one("sort", "relevance")
+        if sort not in SORTS:
+            raise QueryError("sort", f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        selected: dict[str, tuple[str, ...]] = {}
+        for name, facet in FACETS_BY_NAME.items():
+            raw_values = [v for v in params.get(name, []) if v.strip()]
+            if not raw_values:
+                continue
+            try:
+                selected[name] = tuple(sorted({facet.parse(v) for v in raw_values}))
+            except ValueError as exc:
+                raise QueryError(name, str(exc)) from None
+        year_from = integer("year_from", None, 1900, 2100)
+        year_to = integer("year_to", None, 1900, 2100)
+        if year_from is not None and year_to is not None and year_from > year_to:
+            raise QueryError("year_from", f"year_from ({year_from}) is after year_to ({year_to})")
+        explain = (one("explain", "false") or "false").lower()
+        if explain not in {"true", "false", "1", "0"}:
+            raise QueryError("explain", f"explain must be true or false, got {explain!r}")
+        return cls(
+            q=(one("q", "") or "").strip()[:2000],
+            mode=mode,
+            filters=Filters(selected, year_from, year_to),
+            page=integer("page", 1, 1, 10_000),
+            size=integer("size", 10, 1, MAX_SIZE),
+            sort=sort,
+            explain=explain in {"true", "1"},
+            facet_size=integer("facet_size", 30, 1, 1000),
+        )

@@ -1,0 +1,134 @@
+"""The canonical innovation record (design §2) and its controlled vocabularies."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .regions import normalize_province, normalize_regency
+
+AgencyLevel = Literal["kementerian", "lembaga", "provinsi", "kabupaten", "kota", "bumn", "bumd", "other"]
+Programme = Literal["KIPP", "IGA", "InoLAN", "other"]
+FORMATS = ("kipp", "iga", "inolan", "canonical")
+
+# Controlled sector vocabulary; aliases map common wording (urusan, kelompok) onto it.
+SECTORS = (
+    "Administrasi Pemerintahan", "Air Bersih", "Ekonomi", "Hukum", "Infrastruktur", "Kebencanaan",
+    "Kebudayaan", "Kependudukan", "Kesehatan", "Ketenagakerjaan", "Keuangan", "Keuangan Daerah",
+    "Lingkungan", "Pariwisata", "Pendidikan", "Pengaduan", "Perikanan", "Perizinan",
+    "Perlindungan Perempuan dan Anak", "Pertanian", "Sosial", "Tata Kelola", "Transportasi",
+)
+SECTOR_ALIASES = {
+    "administrasi kependudukan": "Kependudukan", "adminduk": "Kependudukan", "dukcapil": "Kependudukan",
+    "perhubungan": "Transportasi", "pekerjaan umum": "Infrastruktur", "pupr": "Infrastruktur",
+    "lingkungan hidup": "Lingkungan", "pemberdayaan perempuan dan perlindungan anak": "Perlindungan Perempuan dan Anak",
+    "ppa": "Perlindungan Perempuan dan Anak", "tenaga kerja": "Ketenagakerjaan", "penanaman modal": "Perizinan",
+    "pelayanan perizinan": "Perizinan", "pendapatan daerah": "Keuangan Daerah", "pajak daerah": "Keuangan Daerah",
+    "bencana": "Kebencanaan", "penanggulangan bencana": "Kebencanaan", "pengelolaan pengaduan": "Pengaduan",
+    "air minum": "Air Bersih", "pemerintahan": "Administrasi Pemerintahan", "kelautan dan perikanan": "Perikanan",
+    "tata kelola pemerintahan": "Tata Kelola", "reformasi birokrasi": "Tata Kelola", "pariwisata dan budaya": "Pariwisata",
+}
+_SECTOR_LOOKUP = {s.lower(): s for s in SECTORS} | SECTOR_ALIASES
+
+
+def normalize_sector(value: str) -> str:
+    key = " ".join(value.lower().split())
+    try:
+        return _SECTOR_LOOKUP[key]
+    except KeyError:
+        raise ValueError(f"unknown sector {value!r} (vocabulary: {', '.join(SECTORS)})") from None
+
+
+def _blank_to_none(value):
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+class Innovation(BaseModel):
+    """One innovation as the catalog stores it and both engines index it."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(pattern=r"^(kipp|iga|inolan|canonical)-[a-z0-9][a-z0-9._-]*$")
+    title: str = Field(min_length=1)
+    acronym: str | None = None
+    agency: str = Field(min_length=1)
+    agency_level: AgencyLevel = "other"
+    province: str | None = None
+    regency_city: str | None = None
+    year: int | None = Field(None, ge=1945, le=2100)
+    programme: Programme = "other"
+    award: str | None = None
+    sector: str | None = None
+    sdgs: list[int] = Field(default_factory=list)
+    stage: str | None = None
+    is_digital: bool | None = None
+    problem: str = Field(min_length=1)
+    solution: str = Field(min_length=1)
+    impact: str = ""
+    replicated_in: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @field_validator("acronym", "province", "regency_city", "award", "sector", "stage", mode="before")
+    @classmethod
+    def _optional_text(cls, value):
+        return _blank_to_none(value)
+
+    @field_validator("impact", mode="before")
+    @classmethod
+    def _impact(cls, value):
+        return _blank_to_none(value) or ""
+
+    @field_validator("province")
+    @classmethod
+    def _province(cls, value):
+        return normalize_province(value) if value else None
+
+    @field_validator("regency_city")
+    @classmethod
+    def _regency(cls, value):
+        return normalize_regency(value) if value else None
+
+    @field_validator("sector")
+    @classmethod
+    def _sector(cls, value):
+        return normalize_sector(value) if value else None
+
+    @field_validator("stage")
+    @classmethod
+    def _stage(cls, value):
+        return value.lower() if value else None
+
+    @field_validator("sdgs")
+    @classmethod
+    def _sdgs(cls, value):
+        bad = [v for v in value if not 1 <= v <= 17]
+        if bad:
+            raise ValueError(f"SDG numbers must be 1-17, got {bad}")
+        return sorted(set(value))
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, value):
+        bad = [v for v in value if not re.match(r"^https?://\S+$", v)]
+        if bad:
+            raise ValueError(f"sources must be http(s) URLs, got {bad[:3]}")
+        return value
+
+    @field_validator("replicated_in", mode="before")
+    @classmethod
+    def _strip_list(cls, value):
+        if isinstance(value, list):
+            return [v.strip() for v in value if isinstance(v, str) and v.strip()] if all(
+                isinstance(v, str) for v in value
+            ) else value
+        return value
+
+    def content(self) -> dict:
+        """The record without its timestamp: what decides whether an import changed anything."""
+        return self.model_dump(mode="json", exclude={"updated_at"})

@@ -1,0 +1,230 @@
+"""The search service: hybrid fusion, pagination, disjunctive facets, highlights,
+similar innovations and statistics, built once on top of any engine's primitives."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .analysis import get_analyzer
+from .documents import DISPLAY_FIELDS, SearchDocument
+from .embeddings import Embedder
+from .engines.base import ALL, Match, Ranked, SearchEngine
+from .facets import FACETS
+from .highlight import shared_words, snippet
+from .query import Filters, SearchRequest
+
+RRF_K = 60
+STATS_FACETS = ("programme", "year", "province", "sector", "agency_level")
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: sum over rankings of 1 / (k + rank)."""
+    scores: dict[str, float] = {}
+    for ids in rankings:
+        for rank, doc_id in enumerate(ids, 1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+@dataclass
+class Plan:
+    """What a request matches and how it is ranked, before fetching documents."""
+
+    match: Match
+    ranked: list[str] | None  # relevance order (None: order by year in the engine)
+    total: int
+    keyword: Ranked | None = None
+    semantic: Ranked | None = None
+    fused: dict[str, float] | None = None
+
+
+class SearchService:
+    def __init__(self, engine: SearchEngine, embedder: Callable[[], Embedder], semantic_k: int = 100):
+        self.engine = engine
+        self._embedder = embedder
+        self.semantic_k = semantic_k
+        self.analyzer = get_analyzer()
+        self._embed_query = lru_cache(maxsize=512)(self._embed_query_uncached)
+
+    # ---------------------------------------------------------------- helpers
+    def _embed_query_uncached(self, text: str) -> np.ndarray:
+        return self._embedder().embed_query(text)
+
+    def query_terms(self, q: str) -> list[str]:
+        return list(dict.fromkeys(self.analyzer.terms(q)))
+
+    def _plan(self, req: SearchRequest, filters: Filters, depth: int) -> Plan:
+        """The result set for ``filters`` (the request's or one facet's relaxation)."""
+        if not req.q:
+            return Plan(ALL, None, 0)
+        terms = tuple(self.query_terms(req.q)) if req.mode != "semantic" else ()
+        keyword = semantic = None
+        if req.mode in ("keyword", "hybrid"):
+            keyword = self.engine.keyword(terms, filters, depth)
+        if req.mode in ("semantic", "hybrid"):
+            semantic = self.engine.semantic(self._embed_query(req.q), filters, self.semantic_k)
+        if req.mode == "keyword":
+            return Plan(Match(terms=terms), keyword.ids, keyword.total, keyword)
+        if req.mode == "semantic":
+            return Plan(Match(ids=tuple(semantic.ids)), semantic.ids, semantic.total, None, semantic)
+        fused = rrf([keyword.ids, semantic.ids])
+        ranked = sorted(fused, key=lambda d: (-fused[d], d))
+        extra = [d for d in semantic.ids if d not in set(keyword.ids)]
+        total = keyword.total + len(extra)
+        if extra and keyword.total > len(keyword.ids):
+            # Some semantic hits beyond the keyword depth may also be keyword matches.
+            total = self.engine.ordered(Match(terms, tuple(semantic.ids)), filters, True, 0, 0).total
+        return Plan(Match(terms=terms, ids=tuple(semantic.ids)), ranked, total, keyword, semantic, fused)
+
+    def _match_for(self, req: SearchRequest, filters: Filters) -> Match:
+        """The match set of a non-empty query under other filters (disjunctive facets)."""
+        terms = tuple(self.query_terms(req.q)) if req.mode != "semantic" else ()
+        semantic = self.engine.semantic(self._embed_query(req.q), filters, self.semantic_k)
+        return Match(terms=terms, ids=tuple(semantic.ids))
+
+    # ---------------------------------------------------------------- search
+    def search(self, req: SearchRequest) -> dict:
+        started = time.perf_counter()
+        depth = req.offset + req.size + (self.semantic_k if req.mode == "hybrid" else 0)
+        plan = self._plan(req, req.filters, depth)
+        if plan.ranked is None or req.sort != "relevance":
+            ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size)
+            page_ids, total = ordered.ids, ordered.total
+        else:
+            page_ids, total = plan.ranked[req.offset : req.offset + req.size], plan.total
+        docs = self.engine.fetch(page_ids, with_vectors=req.explain and plan.semantic is not None)
+        terms = set(plan.match.terms)
+        hits = [self._hit(docs[i], terms, plan, req) for i in page_ids if i in docs]
+        return {
+            "query": req.q,
+            "mode": req.mode,
+            "total": total,
+            "page": req.page,
+            "size": req.size,
+            "sort": req.sort,
+            "took_ms": round((time.perf_counter() - started) * 1000, 1),
+            "hits": hits,
+            "facets": self._facets(req, plan),
+        }
+
+    def _hit(self, doc: SearchDocument, terms: set[str], plan: Plan, req: SearchRequest) -> dict:
+        hit = doc.summary()
+        hit["score"] = round(plan.fused[doc.id], 6) if plan.fused else _leg_score(plan, doc.id)
+        hit["highlights"] = {f: [s] for f in DISPLAY_FIELDS
+                             if (s := snippet(f, getattr(doc.record, f), terms)) is not None}
+        if req.explain:
+            hit["explain"] = _explain(plan, doc.id)
+        return hit
+
+    def _facets(self, req: SearchRequest, plan: Plan) -> dict:
+        """Disjunctive facets: a facet with a selection is counted over the result set
+        computed without its own selection; all the others over the actual result set."""
+        selected = [f.name for f in FACETS if f.name in req.filters.values]
+        plain = [f.name for f in FACETS if f.name not in req.filters.values]
+        counts = self.engine.facet_counts(plan.match, req.filters, plain, req.facet_size)
+        for name in selected:
+            relaxed = req.filters.without(name)
+            match = plan.match if req.mode == "keyword" or not req.q else self._match_for(req, relaxed)
+            counts.update(self.engine.facet_counts(match, relaxed, [name], req.facet_size))
+        out = {}
+        for facet in FACETS:
+            chosen = set(req.filters.values.get(facet.name, ()))
+            fc = counts[facet.name]
+            values = [{"value": v, "count": n, "selected": v in chosen} for v, n in fc.values]
+            present = {v for v, _ in fc.values}
+            values += [{"value": v, "count": 0, "selected": True} for v in sorted(chosen - present)]
+            out[facet.name] = {"label": facet.label, "values": values, "truncated": fc.truncated}
+        return out
+
+    # ---------------------------------------------------------------- documents
+    def get(self, record_id: str) -> SearchDocument | None:
+        doc_id = self.engine.find(record_id)
+        return self.engine.fetch([doc_id]).get(doc_id) if doc_id else None
+
+    def similar(self, record_id: str, size: int = 10) -> list[dict] | None:
+        """Innovations solving a similar problem: nearest by embedding, never itself."""
+        doc_id = self.engine.find(record_id)
+        doc = self.engine.fetch([doc_id], with_vectors=True).get(doc_id) if doc_id else None
+        if doc is None:
+            return None
+        ranked = self.engine.semantic(np.asarray(doc.vector, np.float32), Filters(), size, exclude=[doc.id])
+        found = self.engine.fetch(ranked.ids)
+        own_terms = set(self.analyzer.terms(doc.record.problem))
+        out = []
+        for doc_sim, sim in zip(ranked.ids, ranked.scores):
+            other = found[doc_sim]
+            item = other.summary()
+            item["why"] = {"semantic_similarity": round(sim, 4),
+                           "shared_terms": shared_words(other.record.problem, own_terms)}
+            out.append(item)
+        return out
+
+    def similar_problems(self, problem: str, filters: Filters, size: int) -> dict:
+        """Rank innovations by how well they solved a described problem, saying why."""
+        req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, explain=True)
+        result = self.search(req)
+        qvec = self._embed_query(problem)
+        docs = self.engine.fetch([h["id"] for h in result["hits"]], with_vectors=True)
+        terms = set(self.query_terms(problem))
+        for hit in result["hits"]:
+            doc = docs[hit["id"]]
+            text = " ".join(filter(None, (doc.record.title, doc.record.problem, doc.record.solution)))
+            hit["why"] = {
+                "shared_terms": shared_words(text, terms),
+                "semantic_similarity": round(float(np.dot(np.asarray(doc.vector, np.float32), qvec)), 4),
+                "keyword_rank": hit["explain"]["keyword_rank"],
+                "semantic_rank": hit["explain"]["semantic_rank"],
+            }
+            hit.pop("explain")
+            hit["replicated_in"] = doc.record.replicated_in
+        return result
+
+    def stats(self) -> dict:
+        counts = self.engine.facet_counts(ALL, Filters(), [f.name for f in FACETS], 10_000)
+        return {
+            "total": self.engine.count(),
+            **{name: [{"value": v, "count": n} for v, n in counts[name].values] for name in STATS_FACETS},
+            "facets": {name: [{"value": v, "count": n} for v, n in fc.values] for name, fc in counts.items()},
+        }
+
+    def export(self, req: SearchRequest, chunk: int = 200) -> Iterator[SearchDocument]:
+        """Every document of the result set, in the order the search shows them."""
+        if req.sort != "relevance" or not req.q:
+            plan = self._plan(req, req.filters, 0)
+            first = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", 0, 0)
+            total, source = first.total, None
+        else:
+            probe = self._plan(req, req.filters, 0)
+            depth = probe.keyword.total if probe.keyword else 0
+            plan = self._plan(req, req.filters, depth + self.semantic_k)
+            total, source = plan.total, plan.ranked
+        for offset in range(0, total, chunk):
+            if source is None:
+                ids = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", offset, chunk).ids
+            else:
+                ids = source[offset : offset + chunk]
+            docs = self.engine.fetch(ids)
+            yield from (docs[i] for i in ids if i in docs)
+
+
+def _leg_score(plan: Plan, doc_id: str) -> float | None:
+    for leg in (plan.keyword, plan.semantic):
+        if leg and doc_id in leg.ids:
+            return round(leg.scores[leg.ids.index(doc_id)], 6)
+    return None
+
+
+def _explain(plan: Plan, doc_id: str) -> dict:
+    out = {"keyword_rank": None, "keyword_score": None, "semantic_rank": None, "semantic_similarity": None,
+           "rrf_score": round(plan.fused[doc_id], 6) if plan.fused else None}
+    if plan.keyword and doc_id in plan.keyword.ids:
+        i = plan.keyword.ids.index(doc_id)
+        out["keyword_rank"], out["keyword_score"] = i + 1, round(plan.keyword.scores[i], 4)
+    if plan.semantic and doc_id in plan.semantic.ids:
+        i = plan.semantic.ids.index(doc_id)
+        out["semantic_rank"], out["semantic_similarity"] = i + 1, round(plan.semantic.scores[i], 4)
+    return out

@@ -1,0 +1,1 @@
+"""Web pages and the embeddable widget; calls search_api in-process."""
