@@ -76,8 +76,9 @@ class Indexer:
             walk = detect_format(path) if fmt == "auto" else crosswalks()[fmt]
             rows = list(walk.read(path))
         except (SourceError, OSError, UnicodeDecodeError) as exc:
-            report.unreadable.append(str(exc))
-            report.rejects.append(Reject(str(path), "file", "-", str(exc)))
+            reason = str(exc).removeprefix(f"{path}: ")
+            report.unreadable.append(str(path))
+            report.rejects.append(Reject(str(path), "whole file", "-", reason))
             return
         for row in rows:
             report.read += 1

@@ -288,13 +288,17 @@ def detect_format(path: Path) -> Crosswalk:
     candidates = [c for c in crosswalks().values() if path.suffix.lower() in c.extensions]
     if not candidates:
         raise SourceError(f"{path}: cannot tell the format from the extension {path.suffix!r}; use --format")
+    errors = []
     for walk in candidates:
         try:
             first = next((r.raw for r in walk.read(path) if r.raw is not None), None)
-        except SourceError:
+        except SourceError as exc:
+            errors.append(exc)
             continue
         if first is not None and walk.matches(path, first):
             return walk
+    if len(errors) == len(candidates):
+        raise errors[0]
     raise SourceError(
         f"{path}: no crosswalk matches its fields (tried {', '.join(c.format for c in candidates)}); use --format"
     )

@@ -84,7 +84,9 @@ our_pid() {
   local pid=""
   if [ -f "$PID_FILE" ]; then
     pid="$(tr -dc '0-9' <"$PID_FILE" || true)"
-    if pid_alive "$pid"; then echo "$pid"; return 0; fi
+    if pid_alive "$pid" && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q org.opensearch.bootstrap.OpenSearch; then
+      echo "$pid"; return 0
+    fi
   fi
   local d cmd
   for d in /proc/[0-9]*; do
@@ -184,7 +186,7 @@ resolve_version() {  # $1 version; fills $WORK_DIR/artifacts-$1.txt with "g:a:ty
 </project>
 EOF
   rm -f "$out"
-  if "${MVN[@]}" -f "$pom" "$DEP_PLUGIN:list" -DincludeScope=runtime \
+  if "${MVN[@]}" -Dstyle.color=never -f "$pom" "$DEP_PLUGIN:list" -DincludeScope=runtime \
        -DoutputAbsoluteArtifactFilename=true -DoutputFile="$out" >"$mvnlog" 2>&1; then
     # keep "group:artifact:type:version:scope:/path" only
     sed -nE 's/^ +([^ ]+:[^ ]+:[^ ]+:[^ ]+:[^ ]+:(\/[^ ]+)).*/\1/p' "$out" >"$out.tmp" && mv "$out.tmp" "$out"
@@ -194,12 +196,13 @@ EOF
   log "Maven could not resolve the OpenSearch $v artifact set; checking each coordinate:"
   local c ok=1
   for c in $(coords_for "$v"); do
-    if "${MVN[@]}" "$DEP_PLUGIN:get" -Dartifact="$c" -Dtransitive=false >"$mvnlog.one" 2>&1; then
+    # -U: re-ask the registry instead of repeating Maven's cached "not found"
+    if "${MVN[@]}" -U -Dstyle.color=never "$DEP_PLUGIN:get" -Dartifact="$c" -Dtransitive=false >"$mvnlog.one" 2>&1; then
       log "  OK       $c"
     else
       ok=0
       log "  MISSING  $c"
-      grep -E '\[ERROR\]' "$mvnlog.one" | head -n 5 | sed 's/^/             /' >&2 || true
+      grep -m1 -E '\[ERROR\]' "$mvnlog.one" | sed 's/^/             /' >&2 || true
     fi
   done
   if [ "$ok" = 1 ]; then
@@ -257,6 +260,40 @@ install_complete() {  # $1 home, $2 version
     && [ -f "$1/plugins/opensearch-knn/plugin-descriptor.properties" ]
 }
 
+assemble_modules() {  # $1 version, $2 artifacts file, $3 home, $4 descriptor java.version
+  local v="$1" arts="$2" home="$3" jv="$4"
+  local P="$home/modules/lang-painless" A="$home/modules/analysis-common" line ga path base
+  rm -rf "$P" "$A"
+  mkdir -p "$P" "$A"
+  # lang-painless: module jar + its runtime deps (painless SPI, antlr4-runtime, asm-*)
+  # minus anything already in lib/ (jar hell); analysis-common: just its jar.
+  while IFS= read -r line; do
+    ga="$(echo "$line" | cut -d: -f1,2)"; path="${line##*:}"
+    case "$ga" in
+      org.opensearch.distribution.integ-test-zip:opensearch|org.opensearch.plugin:opensearch-knn) continue ;;
+      org.opensearch.plugin:analysis-common) cp "$path" "$A/" ; continue ;;
+    esac
+    base="$(basename "$path" | sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)?\.jar$//')"
+    if compgen -G "$home/lib/$base-[0-9]*.jar" >/dev/null; then continue; fi
+    cp "$path" "$P/"
+  done <"$arts"
+  write_descriptor "$P" lang-painless \
+    "$(pick_class "$P/lang-painless-$v.jar" org.opensearch.painless.PainlessModulePlugin org.opensearch.painless.PainlessPlugin)" \
+    "" "$v" "$jv"
+  # same grants as the official module (needed under 2.x's Security Manager)
+  cat >"$P/plugin-security.policy" <<'EOF'
+grant {
+  // needed to generate runtime classes
+  permission java.lang.RuntimePermission "createClassLoader";
+  // needed to find the classloader to load whitelisted classes from
+  permission java.lang.RuntimePermission "getClassLoader";
+};
+EOF
+  write_descriptor "$A" analysis-common \
+    "$(pick_class "$A/analysis-common-$v.jar" org.opensearch.analysis.common.CommonAnalysisModulePlugin org.opensearch.analysis.common.CommonAnalysisPlugin)" \
+    lang-painless "$v" "$jv"
+}
+
 assemble() {  # $1 version, $2 artifacts file, $3 java home
   local v="$1" arts="$2" jh="$3"
   local home="$BASE/opensearch-$v" staging="$BASE/.staging-opensearch-$v"
@@ -274,33 +311,14 @@ assemble() {  # $1 version, $2 artifacts file, $3 java home
   mv "$staging/opensearch-$v" "$home"
   rm -rf "$staging"
 
-  # modules/lang-painless: module jar + runtime deps not already in lib/ + SPI
-  local P="$home/modules/lang-painless" A="$home/modules/analysis-common" line ga path base
-  mkdir -p "$P" "$A"
-  while IFS= read -r line; do
-    ga="$(echo "$line" | cut -d: -f1,2)"; path="${line##*:}"
-    case "$ga" in
-      org.opensearch.distribution.integ-test-zip:opensearch|org.opensearch.plugin:opensearch-knn) continue ;;
-      org.opensearch.plugin:analysis-common) cp "$path" "$A/" ; continue ;;
-    esac
-    base="$(basename "$path" | sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)?\.jar$//')"
-    if compgen -G "$home/lib/$base-[0-9]*.jar" >/dev/null; then continue; fi  # avoid jar hell
-    cp "$path" "$P/"
-  done <"$arts"
-  write_descriptor "$P" lang-painless \
-    "$(pick_class "$P/lang-painless-$v.jar" org.opensearch.painless.PainlessModulePlugin org.opensearch.painless.PainlessPlugin)" \
-    "" "$v" "$jv"
-  cat >"$P/plugin-security.policy" <<'EOF'
-grant {
-  // needed to generate runtime classes
-  permission java.lang.RuntimePermission "createClassLoader";
-  // needed to find the classloader to load whitelisted classes from
-  permission java.lang.RuntimePermission "getClassLoader";
-};
-EOF
-  write_descriptor "$A" analysis-common \
-    "$(pick_class "$A/analysis-common-$v.jar" org.opensearch.analysis.common.CommonAnalysisModulePlugin org.opensearch.analysis.common.CommonAnalysisPlugin)" \
-    lang-painless "$v" "$jv"
+  # The 2.x integ-test zip only ships transport-netty4 in modules/; the 3.x one (3.5.0 at
+  # least) already ships every module, in which case nothing needs assembling.
+  if [ -f "$home/modules/lang-painless/plugin-descriptor.properties" ] \
+     && [ -f "$home/modules/analysis-common/plugin-descriptor.properties" ]; then
+    log "the server zip already ships lang-painless and analysis-common: not assembling them"
+  else
+    assemble_modules "$v" "$arts" "$home" "$jv"
+  fi
 
   # k-NN: the installer validates extended plugins + jar hell against the modules above.
   # (Installs to plugins/ only -> runs fine as root; ownership is fixed below.)
@@ -323,6 +341,28 @@ as_user() {
   if [ "$IS_ROOT" = 1 ]; then runuser -u "$RUN_USER" -- "$@"; else "$@"; fi
 }
 
+wait_healthy() {  # $1 start timestamp; exits 1 with the log tail on failure / timeout
+  local deadline=$(( $(date +%s) + START_TIMEOUT )) pid seen=0 why=""
+  until node_healthy; do
+    if pid="$(our_pid)"; then
+      seen=1
+    elif [ "$seen" = 1 ]; then
+      why="the java process exited"
+    elif [ "$(awk -v a="$(elapsed "$1")" 'BEGIN { print (a > 30) }')" = 1 ]; then
+      why="no java process appeared within 30s"
+    fi
+    [ -z "$why" ] && [ "$(date +%s)" -ge "$deadline" ] && why="not healthy within ${START_TIMEOUT}s"
+    if [ -n "$why" ]; then
+      log "OpenSearch failed to start: $why. Last log lines:"
+      tail -n 80 "$LOG_DIR/$CLUSTER_NAME.log" >&2 2>/dev/null || true
+      log "--- $STDOUT_LOG:"
+      tail -n 40 "$STDOUT_LOG" >&2 2>/dev/null || true
+      exit 1
+    fi
+    sleep 1
+  done
+}
+
 cmd_start() {
   local clean=0 a
   for a in "$@"; do
@@ -342,6 +382,14 @@ cmd_start() {
       log "a node already answers on 127.0.0.1:$PORT: $(node_summary) -- nothing to do"
       return 0
     fi
+  fi
+
+  local running
+  if running="$(our_pid)"; then
+    log "OpenSearch (pid $running) is already starting; waiting for it to become healthy"
+    wait_healthy "$t0"
+    log "ready: $(node_summary) pid=$running"
+    return 0
   fi
 
   mkdir -p "$BASE" "$WORK_DIR"
@@ -420,17 +468,7 @@ EOF
       setsid "$home/bin/opensearch" -d -p "$PID_FILE" </dev/null >"$STDOUT_LOG" 2>&1
   ) || { tail -n 60 "$STDOUT_LOG" >&2 || true; die "bin/opensearch -d failed"; }
 
-  local deadline=$(( $(date +%s) + START_TIMEOUT )) pid
-  until node_healthy; do
-    pid="$(our_pid || true)"
-    if [ "$(date +%s)" -ge "$deadline" ] || { [ -f "$PID_FILE" ] && [ -z "$pid" ]; }; then
-      log "OpenSearch did not become healthy within ${START_TIMEOUT}s (pid: ${pid:-dead}); last log lines:"
-      tail -n 80 "$LOG_DIR/$CLUSTER_NAME.log" >&2 2>/dev/null || true
-      tail -n 40 "$STDOUT_LOG" >&2 2>/dev/null || true
-      exit 1
-    fi
-    sleep 1
-  done
+  wait_healthy "$ts"
   local t_start; t_start="$(elapsed "$ts")"
   log "ready: $(node_summary) pid=$(our_pid || echo '?')"
   log "timings: download ${t_dl}s, assemble ${t_asm}s, start ${t_start}s, total $(elapsed "$t0")s"

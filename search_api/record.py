@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .regions import normalize_province, normalize_regency
 
@@ -39,6 +39,9 @@ def normalize_sector(value: str) -> str:
         return _SECTOR_LOOKUP[key]
     except KeyError:
         raise ValueError(f"unknown sector {value!r} (vocabulary: {', '.join(SECTORS)})") from None
+
+
+_PLACE_IN_AGENCY = re.compile(r"\b(Kabupaten|Kab\.|Kota)\s+([A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|dan))*)")
 
 
 def _blank_to_none(value):
@@ -128,6 +131,15 @@ class Innovation(BaseModel):
                 isinstance(v, str) for v in value
             ) else value
         return value
+
+    @model_validator(mode="after")
+    def _regency_from_agency(self):
+        """IGA exports name only the pemda: take 'Kabupaten X' / 'Kota Y' from the agency."""
+        if self.regency_city is None and self.agency_level in ("kabupaten", "kota"):
+            found = _PLACE_IN_AGENCY.findall(self.agency)
+            if found:
+                self.regency_city = normalize_regency(" ".join(found[-1]))
+        return self
 
     def content(self) -> dict:
         """The record without its timestamp: what decides whether an import changed anything."""

@@ -1,0 +1,117 @@
+"""Shared fixtures. The sample is embedded once per machine (vectors are cached in
+JIPPNAS_TEST_CACHE, default ~/.cache/jippnas-test) and indexed once per session."""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from indexer.pipeline import Indexer
+from jippnas.cli import sample_paths
+from search_api.config import Settings
+from search_api.runtime import Runtime
+
+TEST_CACHE = Path(os.environ.get("JIPPNAS_TEST_CACHE", Path.home() / ".cache" / "jippnas-test"))
+OPENSEARCH_URL = os.environ.get("JIPPNAS_OPENSEARCH_URL", "http://127.0.0.1:9200")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    return Settings(data_dir=data_dir, cache_dir=TEST_CACHE, **overrides)
+
+
+def opensearch_reachable() -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(OPENSEARCH_URL, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def require_opensearch() -> None:
+    if opensearch_reachable():
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but no OpenSearch node answers at {OPENSEARCH_URL}: the suite must not skip it")
+    pytest.skip(f"no OpenSearch node at {OPENSEARCH_URL} (run `make opensearch`)")
+
+
+def engine_settings(engine: str, data_dir: Path) -> Settings:
+    if engine == "opensearch":
+        require_opensearch()
+        return make_settings(data_dir, engine="opensearch", opensearch_url=OPENSEARCH_URL,
+                             opensearch_index=f"jippnas-test-{uuid.uuid4().hex[:8]}")
+    return make_settings(data_dir)
+
+
+def build_runtime(settings: Settings, paths=None) -> Runtime:
+    rt = Runtime(settings)
+    Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=False).import_files(
+        paths or sample_paths())
+    return rt
+
+
+@pytest.fixture(scope="session", params=["embedded", "opensearch"])
+def engine_name(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def sample_runtimes(tmp_path_factory):
+    """Lazily built, one per engine, shared by the whole session."""
+    built: dict[str, Runtime] = {}
+
+    def get(engine: str) -> Runtime:
+        if engine not in built:
+            built[engine] = build_runtime(engine_settings(engine, tmp_path_factory.mktemp(f"sample-{engine}")))
+        return built[engine]
+
+    yield get
+    for rt in built.values():
+        if rt.settings.engine == "opensearch":
+            rt.engine.drop()
+        rt.engine.close()
+
+
+@pytest.fixture(scope="session")
+def sample(sample_runtimes) -> Runtime:
+    """The bundled sample on the embedded engine."""
+    return sample_runtimes("embedded")
+
+
+@pytest.fixture
+def engine_sample(sample_runtimes, engine_name) -> Runtime:
+    """The bundled sample on each engine in turn (conformance tests)."""
+    return sample_runtimes(engine_name)
+
+
+@pytest.fixture
+def tmp_runtime(tmp_path):
+    """An empty embedded runtime for tests that import their own files."""
+    rt = Runtime(make_settings(tmp_path / "data"))
+    yield rt
+    rt.engine.close()
+
+
+@pytest.fixture
+def api_client(sample):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    with TestClient(create_app(sample.settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def sample_dir(tmp_path) -> Path:
+    target = tmp_path / "sample"
+    target.mkdir()
+    for p in sample_paths():
+        shutil.copy(p, target / p.name)
+    return target

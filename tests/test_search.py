@@ -1,0 +1,149 @@
+"""Search semantics on the embedded engine, checked against expectations computed
+independently from the catalog records."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from search_api.analysis import get_analyzer
+from search_api.documents import FIELD_WEIGHTS
+from search_api.query import Filters, QueryError, SearchRequest
+from search_api.search import rrf
+
+
+def records(rt):
+    return {r.id: r for r in rt.catalog().all()}
+
+
+def keyword_matches(rt, q: str) -> set[str]:
+    analyzer = get_analyzer()
+    wanted = set(analyzer.terms(q))
+    out = set()
+    for rid, r in records(rt).items():
+        terms = set()
+        for name in FIELD_WEIGHTS:
+            terms.update(analyzer.terms(getattr(r, name)))
+        if terms & wanted:
+            out.add(rid)
+    return out
+
+
+def search(rt, **params):
+    return rt.service.search(SearchRequest.parse({k: v if isinstance(v, list) else [str(v)]
+                                                  for k, v in params.items()}))
+
+
+def test_keyword_total_matches_independent_count(sample):
+    expected = keyword_matches(sample, "bank sampah")
+    result = search(sample, q="bank sampah", mode="keyword", size=100)
+    assert result["total"] == len(expected) > 5
+    assert {h["id"] for h in result["hits"]} == expected
+
+
+def test_disjunctive_facets_match_hand_computed_counts(sample):
+    recs = records(sample)
+    base = keyword_matches(sample, "pelayanan kesehatan")
+    provinces = ["Jawa Timur", "Jawa Tengah"]
+    result = search(sample, q="pelayanan kesehatan", mode="keyword", province=provinces, agency_level="kabupaten",
+                    size=100)
+    in_prov = {i for i in base if recs[i].province in provinces}
+    in_level = {i for i in base if recs[i].agency_level == "kabupaten"}
+    assert result["total"] == len(in_prov & in_level)
+    # The province facet ignores its own selection but honours agency_level ...
+    expected_prov = Counter(recs[i].province for i in in_level if recs[i].province)
+    got_prov = {v["value"]: v["count"] for v in result["facets"]["province"]["values"]}
+    # A selected value stays listed (count 0) even when nothing in the set has it.
+    assert got_prov == {**dict(expected_prov), **{p: expected_prov.get(p, 0) for p in provinces}}
+    assert {v["value"] for v in result["facets"]["province"]["values"] if v["selected"]} == set(provinces)
+    # ... and agency_level ignores its own but honours province.
+    expected_level = Counter(recs[i].agency_level for i in in_prov)
+    assert {v["value"]: v["count"] for v in result["facets"]["agency_level"]["values"]} == dict(expected_level)
+    # Other facets count the actual result set.
+    expected_sector = Counter(recs[i].sector for i in in_prov & in_level if recs[i].sector)
+    assert {v["value"]: v["count"] for v in result["facets"]["sector"]["values"]} == dict(expected_sector)
+
+
+def test_empty_query_lists_everything_newest_first(sample):
+    result = search(sample, size=100, programme="IGA")
+    assert result["total"] == 26
+    years = [h["year"] for h in result["hits"] if h["year"] is not None]
+    assert years == sorted(years, reverse=True)
+    oldest = search(sample, size=5, sort="oldest")
+    assert oldest["hits"][0]["year"] == min(r.year for r in records(sample).values() if r.year)
+
+
+def test_year_range_and_bool_filters(sample):
+    recs = records(sample)
+    result = search(sample, year_from=2019, year_to=2021, is_digital="true", size=100)
+    expected = {i for i, r in recs.items() if r.year and 2019 <= r.year <= 2021 and r.is_digital}
+    assert {h["id"] for h in result["hits"]} == expected
+
+
+def test_filters_apply_before_ranking_in_every_mode(sample):
+    for mode in ("keyword", "semantic", "hybrid"):
+        result = search(sample, q="stunting pada balita", mode=mode, province="Jawa Timur", size=100)
+        assert result["hits"], mode
+        assert all(h["province"] == "Jawa Timur" for h in result["hits"]), mode
+
+
+def test_hybrid_is_keyword_plus_k_nearest_fused_by_rrf(sample):
+    q = "antrean panjang mengurus akta kelahiran"
+    kw = search(sample, q=q, mode="keyword", size=100)
+    sem = search(sample, q=q, mode="semantic", size=100)
+    hyb = search(sample, q=q, mode="hybrid", size=10, explain="true")
+    union = {h["id"] for h in kw["hits"]} | {h["id"] for h in sem["hits"]}
+    assert hyb["total"] == len(union)
+    fused = rrf([[h["id"] for h in kw["hits"]], [h["id"] for h in sem["hits"]]])
+    expected = sorted(fused, key=lambda d: (-fused[d], d))[:10]
+    assert [h["id"] for h in hyb["hits"]] == expected
+    top = hyb["hits"][0]["explain"]
+    assert top["keyword_rank"] and top["semantic_rank"]
+
+
+def test_pagination_is_consistent(sample):
+    page1 = search(sample, q="sampah", size=5, page=1)
+    page2 = search(sample, q="sampah", size=5, page=2)
+    both = search(sample, q="sampah", size=10, page=1)
+    assert [h["id"] for h in page1["hits"] + page2["hits"]] == [h["id"] for h in both["hits"]]
+
+
+def test_semantic_finds_paraphrase_without_shared_words(sample):
+    # "kencing manis" never appears; the sample has diabetes innovations.
+    result = search(sample, q="penderita kencing manis", mode="semantic", size=5)
+    text = " ".join((h["title"] + " " + " ".join(sum(h["highlights"].values(), []))).lower()
+                    for h in result["hits"])
+    recs = records(sample)
+    assert any("diabet" in (recs[h["id"]].problem + recs[h["id"]].solution + recs[h["id"]].title).lower()
+               or "gula darah" in (recs[h["id"]].problem + recs[h["id"]].solution).lower()
+               for h in result["hits"]), text
+
+
+def test_highlights_mark_original_words(sample):
+    result = search(sample, q="perekaman ktp", mode="keyword", size=3)
+    snippets = " ".join(s for h in result["hits"] for v in h["highlights"].values() for s in v)
+    assert "<mark>" in snippets
+    assert "<mark>KTP" in snippets or "<mark>perekaman" in snippets.lower()
+
+
+def test_similar_never_returns_itself(sample):
+    for rid in ("kipp-inv-0003", "iga-inv-0037", "inolan-inv-0078"):
+        items = sample.service.similar(rid, 10)
+        assert len(items) == 10
+        assert rid not in [i["id"] for i in items]
+        sims = [i["why"]["semantic_similarity"] for i in items]
+        assert sims == sorted(sims, reverse=True)
+
+
+def test_bad_parameters_raise_query_errors():
+    for params, param in [({"mode": ["fuzzy"]}, "mode"), ({"size": ["500"]}, "size"), ({"year": ["abc"]}, "year"),
+                          ({"sdg": ["18"]}, "sdg"), ({"is_digital": ["maybe"]}, "is_digital"),
+                          ({"year_from": ["2022"], "year_to": ["2020"]}, "year_from")]:
+        with pytest.raises(QueryError) as err:
+            SearchRequest.parse(params)
+        assert err.value.param == param
+
+
+def test_filters_without_drops_only_that_facet():
+    f = Filters({"province": ("Bali",), "sector": ("Kesehatan",)}, 2019, None)
+    assert f.without("province").values == {"sector": ("Kesehatan",)} and f.without("province").year_from == 2019
