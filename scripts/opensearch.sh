@@ -7,11 +7,12 @@
 #   scripts/opensearch.sh status            # exit 0 if a node answers, 1 otherwise
 #
 # What gets assembled (all through `mvn`, cached in ~/.m2):
-#   org.opensearch.distribution.integ-test-zip:opensearch:<V>:zip   server, no JDK,
-#        modules/ only has transport-* (no painless, no analysis-common)
+#   org.opensearch.distribution.integ-test-zip:opensearch:<V>:zip   server, no JDK;
+#        2.19.1: modules/ only has transport-netty4 (no painless, no analysis-common);
+#        3.5.0: ships all modules (194 MB zip), nothing to assemble
 #   org.opensearch.plugin:lang-painless:<V> (+ its runtime deps: painless SPI,
-#        antlr4-runtime, asm-*)                 -> modules/lang-painless (hand-assembled)
-#   org.opensearch.plugin:analysis-common:<V>   -> modules/analysis-common (hand-assembled)
+#        antlr4-runtime, asm-*)                 -> modules/lang-painless (hand-assembled on 2.x)
+#   org.opensearch.plugin:analysis-common:<V>   -> modules/analysis-common (hand-assembled on 2.x)
 #   org.opensearch.plugin:opensearch-knn:<V>.0:zip  -> opensearch-plugin install --batch
 # The Maven k-NN zip has no native faiss/nmslib libraries: use "engine": "lucene" only.
 #
@@ -70,8 +71,11 @@ with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
 PY
   fi
 }
-node_answers() { http_get / | grep -q '"cluster_name"'; }
-node_healthy() { http_get "/_cluster/health?wait_for_status=yellow&timeout=1s" | grep -qE '"status":"(green|yellow)"'; }
+node_answers() { local b; b="$(http_get /)" && [[ "$b" == *'"cluster_name"'* ]]; }
+node_healthy() {
+  local b; b="$(http_get "/_cluster/health?wait_for_status=yellow&timeout=1s")" \
+    && [[ "$b" == *'"status":"green"'* || "$b" == *'"status":"yellow"'* ]]
+}
 node_summary() {
   http_get / | python3 -c 'import json,sys; d=json.load(sys.stdin); print("cluster=%s node=%s version=%s lucene=%s" % (d["cluster_name"], d["name"], d["version"]["number"], d["version"]["lucene_version"]))' 2>/dev/null || echo "(unparseable answer)"
 }
@@ -202,12 +206,12 @@ EOF
     else
       ok=0
       log "  MISSING  $c"
-      grep -m1 -E '\[ERROR\]' "$mvnlog.one" | sed 's/^/             /' >&2 || true
+      grep -m1 -E "\[ERROR\]" "$mvnlog.one" | sed -e "s/\x1b\[[0-9;]*m//g" -e "s/^/             /" >&2 || true
     fi
   done
   if [ "$ok" = 1 ]; then
     log "every coordinate is served individually, yet the combined resolution failed:"
-    grep -E '\[ERROR\]' "$mvnlog" | head -n 20 >&2 || cat "$mvnlog" >&2
+    sed -e 's/\x1b\[[0-9;]*m//g' "$mvnlog" | grep -E '\[ERROR\]' | head -n 20 >&2 || cat "$mvnlog" >&2
   fi
   return 1
 }

@@ -34,18 +34,18 @@ def search(rt, **params):
                                                   for k, v in params.items()}))
 
 
-def test_keyword_total_matches_independent_count(sample):
-    expected = keyword_matches(sample, "bank sampah")
-    result = search(sample, q="bank sampah", mode="keyword", size=100)
+def test_keyword_total_matches_independent_count(engine_sample):
+    expected = keyword_matches(engine_sample, "bank sampah")
+    result = search(engine_sample, q="bank sampah", mode="keyword", size=100)
     assert result["total"] == len(expected) > 5
     assert {h["id"] for h in result["hits"]} == expected
 
 
-def test_disjunctive_facets_match_hand_computed_counts(sample):
-    recs = records(sample)
-    base = keyword_matches(sample, "pelayanan kesehatan")
+def test_disjunctive_facets_match_hand_computed_counts(engine_sample):
+    recs = records(engine_sample)
+    base = keyword_matches(engine_sample, "pelayanan kesehatan")
     provinces = ["Jawa Timur", "Jawa Tengah"]
-    result = search(sample, q="pelayanan kesehatan", mode="keyword", province=provinces, agency_level="kabupaten",
+    result = search(engine_sample, q="pelayanan kesehatan", mode="keyword", province=provinces, agency_level="kabupaten",
                     size=100)
     in_prov = {i for i in base if recs[i].province in provinces}
     in_level = {i for i in base if recs[i].agency_level == "kabupaten"}
@@ -64,34 +64,34 @@ def test_disjunctive_facets_match_hand_computed_counts(sample):
     assert {v["value"]: v["count"] for v in result["facets"]["sector"]["values"]} == dict(expected_sector)
 
 
-def test_empty_query_lists_everything_newest_first(sample):
-    result = search(sample, size=100, programme="IGA")
+def test_empty_query_lists_everything_newest_first(engine_sample):
+    result = search(engine_sample, size=100, programme="IGA")
     assert result["total"] == 26
     years = [h["year"] for h in result["hits"] if h["year"] is not None]
     assert years == sorted(years, reverse=True)
-    oldest = search(sample, size=5, sort="oldest")
-    assert oldest["hits"][0]["year"] == min(r.year for r in records(sample).values() if r.year)
+    oldest = search(engine_sample, size=5, sort="oldest")
+    assert oldest["hits"][0]["year"] == min(r.year for r in records(engine_sample).values() if r.year)
 
 
-def test_year_range_and_bool_filters(sample):
-    recs = records(sample)
-    result = search(sample, year_from=2019, year_to=2021, is_digital="true", size=100)
+def test_year_range_and_bool_filters(engine_sample):
+    recs = records(engine_sample)
+    result = search(engine_sample, year_from=2019, year_to=2021, is_digital="true", size=100)
     expected = {i for i, r in recs.items() if r.year and 2019 <= r.year <= 2021 and r.is_digital}
     assert {h["id"] for h in result["hits"]} == expected
 
 
-def test_filters_apply_before_ranking_in_every_mode(sample):
+def test_filters_apply_before_ranking_in_every_mode(engine_sample):
     for mode in ("keyword", "semantic", "hybrid"):
-        result = search(sample, q="stunting pada balita", mode=mode, province="Jawa Timur", size=100)
+        result = search(engine_sample, q="stunting pada balita", mode=mode, province="Jawa Timur", size=100)
         assert result["hits"], mode
         assert all(h["province"] == "Jawa Timur" for h in result["hits"]), mode
 
 
-def test_hybrid_is_keyword_plus_k_nearest_fused_by_rrf(sample):
+def test_hybrid_is_keyword_plus_k_nearest_fused_by_rrf(engine_sample):
     q = "antrean panjang mengurus akta kelahiran"
-    kw = search(sample, q=q, mode="keyword", size=100)
-    sem = search(sample, q=q, mode="semantic", size=100)
-    hyb = search(sample, q=q, mode="hybrid", size=10, explain="true")
+    kw = search(engine_sample, q=q, mode="keyword", size=100)
+    sem = search(engine_sample, q=q, mode="semantic", size=100)
+    hyb = search(engine_sample, q=q, mode="hybrid", size=10, explain="true")
     union = {h["id"] for h in kw["hits"]} | {h["id"] for h in sem["hits"]}
     assert hyb["total"] == len(union)
     fused = rrf([[h["id"] for h in kw["hits"]], [h["id"] for h in sem["hits"]]])
@@ -101,34 +101,34 @@ def test_hybrid_is_keyword_plus_k_nearest_fused_by_rrf(sample):
     assert top["keyword_rank"] and top["semantic_rank"]
 
 
-def test_pagination_is_consistent(sample):
-    page1 = search(sample, q="sampah", size=5, page=1)
-    page2 = search(sample, q="sampah", size=5, page=2)
-    both = search(sample, q="sampah", size=10, page=1)
+def test_pagination_is_consistent(engine_sample):
+    page1 = search(engine_sample, q="sampah", size=5, page=1)
+    page2 = search(engine_sample, q="sampah", size=5, page=2)
+    both = search(engine_sample, q="sampah", size=10, page=1)
     assert [h["id"] for h in page1["hits"] + page2["hits"]] == [h["id"] for h in both["hits"]]
 
 
-def test_semantic_finds_paraphrase_without_shared_words(sample):
+def test_semantic_finds_paraphrase_without_shared_words(engine_sample):
     # "kencing manis" never appears; the sample has diabetes innovations.
-    result = search(sample, q="penderita kencing manis", mode="semantic", size=5)
+    result = search(engine_sample, q="penderita kencing manis", mode="semantic", size=5)
     text = " ".join((h["title"] + " " + " ".join(sum(h["highlights"].values(), []))).lower()
                     for h in result["hits"])
-    recs = records(sample)
+    recs = records(engine_sample)
     assert any("diabet" in (recs[h["id"]].problem + recs[h["id"]].solution + recs[h["id"]].title).lower()
                or "gula darah" in (recs[h["id"]].problem + recs[h["id"]].solution).lower()
                for h in result["hits"]), text
 
 
-def test_highlights_mark_original_words(sample):
-    result = search(sample, q="perekaman ktp", mode="keyword", size=3)
+def test_highlights_mark_original_words(engine_sample):
+    result = search(engine_sample, q="perekaman ktp", mode="keyword", size=3)
     snippets = " ".join(s for h in result["hits"] for v in h["highlights"].values() for s in v)
     assert "<mark>" in snippets
     assert "<mark>KTP" in snippets or "<mark>perekaman" in snippets.lower()
 
 
-def test_similar_never_returns_itself(sample):
+def test_similar_never_returns_itself(engine_sample):
     for rid in ("kipp-inv-0003", "iga-inv-0037", "inolan-inv-0078"):
-        items = sample.service.similar(rid, 10)
+        items = engine_sample.service.similar(rid, 10)
         assert len(items) == 10
         assert rid not in [i["id"] for i in items]
         sims = [i["why"]["semantic_similarity"] for i in items]

@@ -1,0 +1,287 @@
+"""OpenSearch engine: the same documents and semantics on a real OpenSearch node.
+
+- Index settings and mappings come from ``mappings/`` (versioned by engine major and
+  schema); concrete indices are named ``<alias>-s<schema>-<timestamp>`` behind an alias,
+  so ``rebuild`` swaps a fully built index in atomically.
+- Keyword: a ``bool.should`` of ``term`` queries on the pre-analysed ``terms`` field,
+  scored by a scripted similarity equal to SQLite FTS5's bm25().
+- Semantic: a ``knn`` query (Lucene HNSW, cosine) with the filters inside ``knn.filter``
+  (efficient filtering), so k hits come back whatever the filters.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import ConnectionError as OSConnectionError
+from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportError
+
+from ..documents import SearchDocument
+from ..facets import FACETS
+from ..query import Filters
+from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
+
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+ENGINE_MAJOR = 2
+SCHEMA_VERSION = 1
+FACET_AGG_SIZE = 10_000
+
+
+def load_index_body(dimension: int) -> dict:
+    path = MAPPINGS_DIR / f"opensearch-{ENGINE_MAJOR}-schema-{SCHEMA_VERSION}.json"
+    body = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
+    body["mappings"]["properties"]["embedding"]["dimension"] = dimension
+    return body
+
+
+class OpenSearchEngine(SearchEngine):
+    name = "opensearch"
+
+    def __init__(self, url: str, alias: str, timeout: float = 5.0):
+        self.url = url
+        self.alias = alias
+        # No retries: an unreachable node must turn into a quick 503, not a long wait.
+        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
+
+    @property
+    def key(self) -> str:
+        return f"opensearch:{self.url}/{self.alias}"
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (OSConnectionError, ConnectionTimeout) as exc:
+            raise EngineUnavailable(f"OpenSearch at {self.url} is unreachable: {exc.__class__.__name__}") from exc
+        except NotFoundError as exc:
+            if "index_not_found" in str(exc):
+                raise EngineUnavailable(f"index {self.alias!r} does not exist yet: run `jippnas index`") from exc
+            raise
+        except TransportError as exc:
+            if exc.status_code in (429, 502, 503, 504):
+                raise EngineUnavailable(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
+            raise
+
+    # ---------------------------------------------------------------- index lifecycle
+    def _concrete_indices(self) -> list[str]:
+        try:
+            return sorted(self._call(self.client.indices.get_alias, name=self.alias))
+        except NotFoundError:
+            return []
+
+    def _create_index(self, dimension: int, bulk_loading: bool) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dt%H%M%S%f")
+        name = f"{self.alias}-s{SCHEMA_VERSION}-{stamp}"
+        body = load_index_body(dimension)
+        if bulk_loading:
+            body["settings"]["index"]["refresh_interval"] = "-1"
+        self._call(self.client.indices.create, index=name, body=body)
+        return name
+
+    def _ensure_alias(self, dimension: int) -> None:
+        if not self._concrete_indices():
+            name = self._create_index(dimension, bulk_loading=False)
+            self._call(self.client.indices.update_aliases,
+                       body={"actions": [{"add": {"index": name, "alias": self.alias}}]})
+
+    def drop(self) -> None:
+        """Delete the alias and every index behind it (tests, teardown)."""
+        for name in self._concrete_indices():
+            self._call(self.client.indices.delete, index=name)
+
+    # ---------------------------------------------------------------- write side
+    @staticmethod
+    def _source(doc: SearchDocument) -> dict:
+        facets = doc.facet_values()
+        return {
+            "doc_id": doc.id,
+            "record_ids": [e.id for e in doc.entries] or [doc.id],
+            "terms": " ".join(doc.keyword_terms()),
+            "sort_year": doc.sort_year,
+            "years": [int(y) for y in facets["year"]],
+            **{f.name: facets[f.name] for f in FACETS},
+            "body": doc.to_json(),
+            "embedding": list(doc.vector),
+        }
+
+    def _bulk(self, index: str, docs: Sequence[SearchDocument], refresh: bool) -> IndexResult:
+        result = IndexResult()
+        ready = []
+        for doc in docs:
+            if doc.vector is None or len(doc.vector) == 0:
+                result.failures.append((doc.id, "document has no vector"))
+            else:
+                ready.append(doc)
+        actions = ({"_op_type": "index", "_index": index, "_id": d.id, "_source": self._source(d)} for d in ready)
+        try:
+            for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=200, max_retries=3,
+                                                   raise_on_error=False, raise_on_exception=False,
+                                                   request_timeout=120):
+                info = next(iter(item.values()))
+                if ok:
+                    result.indexed += 1
+                else:
+                    error = info.get("error")
+                    reason = error.get("reason", error) if isinstance(error, dict) else error
+                    result.failures.append((info.get("_id"), f"OpenSearch {info.get('status')}: {reason}"))
+        except (OSConnectionError, ConnectionTimeout) as exc:
+            raise EngineUnavailable(f"OpenSearch at {self.url} is unreachable during bulk indexing") from exc
+        if refresh:
+            self._call(self.client.indices.refresh, index=index)
+        return result
+
+    def index(self, docs: Iterable[SearchDocument]) -> IndexResult:
+        docs = list(docs)
+        if not docs:
+            return IndexResult()
+        self._ensure_alias(len(next((d.vector for d in docs if d.vector), [])) or 384)
+        self._delete_stale(docs)
+        return self._bulk(self.alias, docs, refresh=True)
+
+    def _delete_stale(self, docs: list[SearchDocument]) -> None:
+        """Documents that held one of these records under another id (a group's lead changed)."""
+        members = [e.id for d in docs for e in d.entries]
+        keep = {d.id for d in docs}
+        resp = self._call(self.client.search, index=self.alias, body={
+            "size": len(members) + 10, "_source": False,
+            "query": {"terms": {"record_ids": members}}})
+        stale = [h["_id"] for h in resp["hits"]["hits"] if h["_id"] not in keep]
+        if stale:
+            self.delete(stale)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
+        helpers.bulk(self.client, actions, raise_on_error=False, refresh=True)
+
+    def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
+        docs = list(docs)
+        dimension = len(docs[0].vector) if docs and docs[0].vector else 384
+        new = self._create_index(dimension, bulk_loading=True)
+        result = self._bulk(new, docs, refresh=False)
+        if result.failures:
+            self._call(self.client.indices.delete, index=new)
+            return result
+        self._call(self.client.indices.put_settings, index=new, body={"index": {"refresh_interval": "1s"}})
+        self._call(self.client.indices.refresh, index=new)
+        old = self._concrete_indices()
+        actions = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+        actions.append({"add": {"index": new, "alias": self.alias}})
+        self._call(self.client.indices.update_aliases, body={"actions": actions})  # one atomic change
+        for i in old:
+            self._call(self.client.indices.delete, index=i)
+        return result
+
+    # ---------------------------------------------------------------- query helpers
+    @staticmethod
+    def _filter_clauses(filters: Filters) -> list[dict]:
+        clauses: list[dict] = [{"terms": {name: list(values)}} for name, values in filters.values.items()]
+        if filters.year_from is not None or filters.year_to is not None:
+            bounds = {}
+            if filters.year_from is not None:
+                bounds["gte"] = filters.year_from
+            if filters.year_to is not None:
+                bounds["lte"] = filters.year_to
+            clauses.append({"range": {"years": bounds}})
+        return clauses
+
+    @staticmethod
+    def _terms_should(terms: Sequence[str]) -> list[dict]:
+        return [{"term": {"terms": t}} for t in dict.fromkeys(terms)]
+
+    def _match_query(self, match: Match, filters: Filters) -> dict:
+        query: dict = {"bool": {"filter": self._filter_clauses(filters)}}
+        if not match.everything:
+            should = self._terms_should(match.terms)
+            if match.ids:
+                should.append({"ids": {"values": list(match.ids)}})
+            if not should:
+                should = [{"match_none": {}}]
+            query["bool"].update(should=should, minimum_should_match=1)
+        return query
+
+    def _search(self, body: dict) -> dict:
+        return self._call(self.client.search, index=self.alias, body=body)
+
+    # ---------------------------------------------------------------- read primitives
+    def count(self) -> int:
+        try:
+            return self._call(self.client.count, index=self.alias)["count"]
+        except EngineUnavailable as exc:
+            if "does not exist" in str(exc):
+                return 0
+            raise
+
+    def keyword(self, terms, filters, limit):
+        if not terms:
+            return Ranked([], [], 0)
+        body = {
+            "size": limit, "_source": False, "track_total_hits": True,
+            "query": {"bool": {"should": self._terms_should(terms), "minimum_should_match": 1,
+                               "filter": self._filter_clauses(filters)}},
+            "sort": [{"_score": "desc"}, {"doc_id": "asc"}],
+        }
+        resp = self._search(body)
+        hits = resp["hits"]["hits"]
+        return Ranked([h["_id"] for h in hits], [float(h["_score"]) for h in hits], resp["hits"]["total"]["value"])
+
+    def semantic(self, vector, filters, k, exclude=()):
+        knn: dict = {"vector": np.asarray(vector, dtype=np.float32).tolist(), "k": k}
+        clauses = self._filter_clauses(filters)
+        if clauses or exclude:
+            knn["filter"] = {"bool": {"filter": clauses, "must_not": [{"ids": {"values": list(exclude)}}]}}
+        resp = self._search({"size": k, "_source": False, "query": {"knn": {"embedding": knn}}})
+        hits = resp["hits"]["hits"]
+        # Lucene's cosinesimil score is (1 + cos) / 2; report the cosine itself.
+        scored = sorted(((2.0 * float(h["_score"]) - 1.0, h["_id"]) for h in hits), key=lambda p: (-p[0], p[1]))
+        return Ranked([i for _, i in scored], [s for s, _ in scored], len(scored))
+
+    def facet_counts(self, match, filters, facets, size):
+        if not facets:
+            return {}
+        body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
+                "aggs": {name: {"terms": {"field": name, "size": FACET_AGG_SIZE}} for name in facets}}
+        aggs = self._search(body)["aggregations"]
+        return {name: top_values(name, [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"]], size)
+                for name in facets}
+
+    def ordered(self, match, filters, newest_first, offset, limit):
+        order = "desc" if newest_first else "asc"
+        body = {"from": offset, "size": limit, "_source": False, "track_total_hits": True,
+                "query": self._match_query(match, filters),
+                "sort": [{"sort_year": {"order": order, "missing": "_last"}}, {"doc_id": "asc"}]}
+        resp = self._search(body)
+        hits = resp["hits"]["hits"]
+        return Ranked([h["_id"] for h in hits], [0.0] * len(hits), resp["hits"]["total"]["value"])
+
+    def fetch(self, ids, with_vectors=False):
+        if not ids:
+            return {}
+        includes = ["body", "embedding"] if with_vectors else ["body"]
+        resp = self._call(self.client.mget, index=self.alias, body={"ids": list(ids)}, _source_includes=includes)
+        out = {}
+        for d in resp["docs"]:
+            if d.get("found"):
+                doc = SearchDocument.from_json(d["_source"]["body"])
+                if with_vectors:
+                    doc.vector = d["_source"].get("embedding")
+                out[d["_id"]] = doc
+        return out
+
+    def find(self, record_id):
+        resp = self._search({"size": 1, "_source": False, "query": {"term": {"record_ids": record_id}}})
+        hits = resp["hits"]["hits"]
+        return hits[0]["_id"] if hits else None
+
+    def health(self) -> dict:
+        started = time.perf_counter()
+        cluster = self._call(self.client.cluster.health, request_timeout=2)
+        return {"status": "ok" if cluster["status"] in ("green", "yellow") else cluster["status"],
+                "engine": self.name, "documents": self.count(), "cluster": cluster["status"],
+                "took_ms": round((time.perf_counter() - started) * 1000, 1)}
+
+    def close(self) -> None:
+        self.client.close()

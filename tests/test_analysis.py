@@ -1,0 +1,36 @@
+"""The Indonesian analyser shared by both engines."""
+from __future__ import annotations
+
+from search_api.analysis import get_analyzer
+from search_api.analysis.analyzer import Lexicon
+
+
+def test_stemming_and_folding():
+    a = get_analyzer()
+    assert a.terms("Pelayanan Perizinan") == ["layan", "izin"]
+    assert a.terms("meningkatkan") == ["tingkat"]
+    assert a.terms("Café") == a.terms("cafe")
+
+
+def test_stop_words_removed():
+    assert "yang" not in get_analyzer().terms("layanan yang cepat dan mudah")
+
+
+def test_lexicon_joins_abbreviation_and_expansion():
+    a = get_analyzer()
+    assert "ktp" in a.terms("perekaman kartu tanda penduduk elektronik")
+    assert "ktp" in a.terms("e-KTP")
+    assert "adminduk" in a.terms("layanan administrasi kependudukan")
+    assert a.terms("ijin usaha") == a.terms("izin usaha")
+
+
+def test_lexicon_parsing_and_errors():
+    lex = Lexicon.parse("# comment\nfoo, foo bar\nbaz => qux\n")
+    tokens, concepts = lex.apply(["foo", "bar", "baz"])
+    assert tokens == ["foo", "bar", "qux"] and concepts == {"foo"}
+    try:
+        Lexicon.parse("two words, x\n")
+    except ValueError as exc:
+        assert "line 1" in str(exc)
+    else:
+        raise AssertionError("a multi-word canonical form must be refused")

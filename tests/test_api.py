@@ -1,0 +1,120 @@
+"""HTTP API contract (design §5)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from fastapi.testclient import TestClient
+
+from search_api.config import Settings
+from web.app import create_app
+
+HIT_KEYS = {"id", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year", "programme",
+            "award", "sector", "score", "highlights"}
+
+
+def test_search_response_shape(api_client):
+    r = api_client.get("/api/v1/search", params={"q": "anak kurang gizi", "province": "Jawa Timur"})
+    assert r.status_code == 200
+    body = r.json()
+    assert {"query", "mode", "total", "page", "size", "took_ms", "hits", "facets"} <= set(body)
+    assert body["mode"] == "hybrid" and body["total"] > 0
+    assert all(HIT_KEYS <= set(h) for h in body["hits"])
+    assert all(h["province"] == "Jawa Timur" for h in body["hits"])
+    for facet in ("programme", "year", "province", "regency_city", "agency_level", "sector", "award", "sdg",
+                  "is_digital", "stage"):
+        assert {"values", "truncated"} <= set(body["facets"][facet])
+    prov = {v["value"]: v for v in body["facets"]["province"]["values"]}
+    assert prov["Jawa Timur"]["selected"] and len(prov) > 1  # disjunctive: other provinces still counted
+
+
+def test_repeatable_filters_combine_with_or(api_client):
+    one = api_client.get("/api/v1/search", params={"programme": "IGA"}).json()["total"]
+    two = api_client.get("/api/v1/search", params=[("programme", "IGA"), ("programme", "InoLAN")]).json()["total"]
+    assert (one, two) == (26, 34)
+
+
+def test_bad_parameters_give_422_json(api_client):
+    for params in ({"mode": "magic"}, {"size": "1000"}, {"page": "0"}, {"year": "20x0"}, {"sort": "random"},
+                   {"page": "abc"}):
+        r = api_client.get("/api/v1/search", params=params)
+        assert r.status_code == 422, params
+        err = r.json()["error"]
+        assert err["code"] == "invalid_parameter" and err["message"]
+
+
+def test_innovation_by_id_and_404(api_client):
+    r = api_client.get("/api/v1/innovations/kipp-inv-0003")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["title"].startswith("Serbu Gass") and body["sources"] and body["problem"]
+    missing = api_client.get("/api/v1/innovations/kipp-nope")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+def test_similar_excludes_itself(api_client):
+    r = api_client.get("/api/v1/innovations/iga-inv-0037/similar", params={"size": 5})
+    ids = [i["id"] for i in r.json()["similar"]]
+    assert len(ids) == 5 and "iga-inv-0037" not in ids
+    assert api_client.get("/api/v1/innovations/none/similar").status_code == 404
+
+
+def test_similar_problems_says_why(api_client):
+    r = api_client.post("/api/v1/similar-problems", json={
+        "problem": "Banyak balita di desa kami mengalami stunting dan ibu hamil kurang gizi",
+        "filters": {"agency_level": ["kabupaten"]}, "size": 5})
+    assert r.status_code == 200
+    hits = r.json()["hits"]
+    assert len(hits) == 5 and all(h["agency_level"] == "kabupaten" for h in hits)
+    assert all("semantic_similarity" in h["why"] and "shared_terms" in h["why"] for h in hits)
+    assert any(h["why"]["shared_terms"] for h in hits)
+    bad = api_client.post("/api/v1/similar-problems", json={"problem": "x"})
+    assert bad.status_code == 422
+    unknown = api_client.post("/api/v1/similar-problems", json={"problem": "sampah", "filters": {"colour": "red"}})
+    assert unknown.status_code == 422 and "colour" in unknown.json()["error"]["message"]
+
+
+def test_stats(api_client):
+    body = api_client.get("/api/v1/stats").json()
+    assert body["total"] == 202
+    assert {p["value"]: p["count"] for p in body["programme"]} == {"KIPP": 109, "IGA": 26, "InoLAN": 8, "other": 59}
+    assert sum(p["count"] for p in body["agency_level"]) == 202
+    assert {"year", "province", "sector"} <= set(body)
+
+
+def test_export_streams_every_match_not_one_page(api_client):
+    params = {"programme": "KIPP", "size": "5"}
+    total = api_client.get("/api/v1/search", params=params).json()["total"]
+    r = api_client.get("/api/v1/export", params={**params, "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert len(rows) == total == 109
+    assert all(row["programme"] == "KIPP" for row in rows)
+    jl = api_client.get("/api/v1/export", params={"q": "sampah", "mode": "keyword", "format": "jsonl"})
+    lines = [json.loads(x) for x in jl.text.splitlines()]
+    kw_total = api_client.get("/api/v1/search", params={"q": "sampah", "mode": "keyword"}).json()["total"]
+    assert len(lines) == kw_total and len({x["id"] for x in lines}) == kw_total
+
+
+def test_healthz(api_client):
+    assert api_client.get("/healthz").json() == {"status": "ok", "engine": "embedded", "documents": 202}
+
+
+def test_openapi_lists_endpoints(api_client):
+    paths = api_client.get("/openapi.json").json()["paths"]
+    for p in ("/api/v1/search", "/api/v1/innovations/{record_id}", "/api/v1/innovations/{record_id}/similar",
+              "/api/v1/similar-problems", "/api/v1/stats", "/api/v1/export", "/healthz"):
+        assert p in paths
+
+
+def test_engine_down_gives_503_not_a_trace(tmp_path):
+    settings = Settings(data_dir=tmp_path, engine="opensearch", opensearch_url="http://127.0.0.1:9",
+                        cache_dir=tmp_path / "cache")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/search", params={"q": "sampah"})
+        assert r.status_code == 503
+        assert r.json()["error"]["code"] == "engine_unavailable"
+        assert "Traceback" not in r.text
+        health = client.get("/healthz")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"

@@ -1,0 +1,100 @@
+"""One conformance suite: the OpenSearch engine must answer exactly like the embedded one.
+
+The embedded engine is the reference; each test compares the engine under test with it.
+Differences by design, and why they are tolerated:
+- Keyword scores: both compute FTS5's bm25 formula over identical analysed terms, but
+  Lucene stores document lengths lossily (one byte per norm), so documents whose scores
+  differ by about 1% can swap. Totals, match sets and the top results are identical.
+- Semantic: Lucene HNSW is approximate and scores in float32; on the sample the k nearest
+  are the same set and the order agrees except for similarity ties below 1e-5.
+"""
+from __future__ import annotations
+
+import pytest
+
+from search_api.query import SearchRequest
+
+QUERIES = [
+    "antrean KTP elektronik", "stunting balita desa", "bank sampah warga", "pelayanan kesehatan ibu hamil",
+    "izin usaha UMKM", "pengaduan masyarakat online", "air bersih", "sekolah anak putus sekolah",
+    "pajak daerah PBB", "lansia terlantar",
+]
+FILTERS = [{}, {"province": ["Jawa Timur", "Jawa Tengah"]}, {"agency_level": ["kabupaten"], "is_digital": ["true"]},
+           {"programme": ["KIPP"], "year_from": ["2018"], "year_to": ["2021"]}]
+
+
+@pytest.fixture
+def pair(sample_runtimes, engine_name):
+    return sample_runtimes("embedded"), sample_runtimes(engine_name)
+
+
+def run(rt, **params):
+    req = SearchRequest.parse({k: v if isinstance(v, list) else [str(v)] for k, v in params.items()})
+    return rt.service.search(req)
+
+
+def facet_table(result):
+    return {name: {v["value"]: v["count"] for v in f["values"]} for name, f in result["facets"].items()}
+
+
+def test_same_document_count(pair):
+    ref, eng = pair
+    assert eng.engine.count() == ref.engine.count() == 202
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_browse_same_totals_order_and_facets(pair, filters):
+    ref, eng = pair
+    a, b = run(ref, size=50, **filters), run(eng, size=50, **filters)
+    assert a["total"] == b["total"]
+    assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]  # year then id: deterministic
+    assert facet_table(a) == facet_table(b)
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("filters", FILTERS[:3])
+def test_keyword_same_set_facets_and_top(pair, q, filters):
+    ref, eng = pair
+    a, b = run(ref, q=q, mode="keyword", size=100, **filters), run(eng, q=q, mode="keyword", size=100, **filters)
+    assert a["total"] == b["total"]
+    assert {h["id"] for h in a["hits"]} == {h["id"] for h in b["hits"]}
+    assert facet_table(a) == facet_table(b)
+    top_a, top_b = [h["id"] for h in a["hits"][:10]], [h["id"] for h in b["hits"][:10]]
+    assert len(set(top_a) & set(top_b)) >= min(9, len(top_a))
+    if len(a["hits"]) > 1 and a["hits"][0]["score"] > 1.02 * a["hits"][1]["score"]:
+        assert top_a[0] == top_b[0]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_semantic_same_neighbours(pair, q):
+    ref, eng = pair
+    a, b = run(ref, q=q, mode="semantic", size=100), run(eng, q=q, mode="semantic", size=100)
+    assert a["total"] == b["total"] == 100
+    assert {h["id"] for h in a["hits"]} == {h["id"] for h in b["hits"]}
+    assert [h["id"] for h in a["hits"][:10]] == [h["id"] for h in b["hits"][:10]] or \
+        max(abs(x["score"] - y["score"]) for x, y in zip(a["hits"][:10], b["hits"][:10])) < 1e-5
+    filtered_a = run(ref, q=q, mode="semantic", size=20, province="Jawa Timur")
+    filtered_b = run(eng, q=q, mode="semantic", size=20, province="Jawa Timur")
+    assert {h["id"] for h in filtered_a["hits"]} == {h["id"] for h in filtered_b["hits"]}
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_hybrid_top10_overlap(pair, q):
+    ref, eng = pair
+    a, b = run(ref, q=q, size=10), run(eng, q=q, size=10)
+    assert a["total"] == b["total"]
+    overlap = len({h["id"] for h in a["hits"]} & {h["id"] for h in b["hits"]})
+    assert overlap >= 9, (q, overlap)
+    sel = {"province": ["Jawa Timur"], "sector": ["Kesehatan"]}
+    fa, fb = run(ref, q=q, **sel), run(eng, q=q, **sel)
+    assert fa["total"] == fb["total"]
+    assert facet_table(fa) == facet_table(fb)
+
+
+def test_similar_and_stats_agree(pair):
+    ref, eng = pair
+    for rid in ("kipp-inv-0003", "iga-inv-0037"):
+        a = [i["id"] for i in ref.service.similar(rid, 10)]
+        b = [i["id"] for i in eng.service.similar(rid, 10)]
+        assert len(set(a) & set(b)) >= 9 and rid not in b
+    assert ref.service.stats() == eng.service.stats()
