@@ -9,6 +9,7 @@ from typing import Iterator
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -154,6 +155,10 @@ def install(app: FastAPI, rt: Runtime) -> None:
     """Mount the API and its JSON error handling on an app."""
     app.state.runtime = rt
     app.include_router(router)
+    origins = rt.settings.cors_origin_list
+    if origins:  # off unless configured; "*" must be listed explicitly
+        app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type"], max_age=3600)
 
     @app.get("/healthz", tags=["ops"], summary="Engine status and document count")
     def healthz():

@@ -118,3 +118,15 @@ def test_engine_down_gives_503_not_a_trace(tmp_path):
         assert "Traceback" not in r.text
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "unavailable"
+
+
+def test_cors_only_for_configured_origins(sample):
+    plain = TestClient(create_app(sample.settings))
+    r = plain.get("/api/v1/stats", headers={"Origin": "https://portal.example.go.id"})
+    assert "access-control-allow-origin" not in r.headers
+    settings = sample.settings.model_copy(update={"cors_origins": "https://portal.example.go.id"})
+    with TestClient(create_app(settings)) as client:
+        ok = client.get("/api/v1/stats", headers={"Origin": "https://portal.example.go.id"})
+        assert ok.headers["access-control-allow-origin"] == "https://portal.example.go.id"
+        other = client.get("/api/v1/stats", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
