@@ -75,6 +75,7 @@ class EmbeddedEngine(SearchEngine):
     def index(self, docs: Iterable[SearchDocument]) -> IndexResult:
         result = IndexResult()
         db = self._db()
+        self._forget_matrix()
         with db:
             for doc in docs:
                 if doc.vector is None or len(doc.vector) == 0:
@@ -110,6 +111,7 @@ class EmbeddedEngine(SearchEngine):
 
     def delete(self, ids: Sequence[str]) -> None:
         db = self._db()
+        self._forget_matrix()
         with db:
             for doc_id in ids:
                 for (rowid,) in db.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchall():
@@ -131,9 +133,13 @@ class EmbeddedEngine(SearchEngine):
         for suffix in ("-wal", "-shm"):
             Path(f"{self.path}{suffix}").unlink(missing_ok=True)
             Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        self._forget_matrix()
+        return result
+
+    def _forget_matrix(self) -> None:
+        # data_version only notices other connections' commits; our own writes reset here.
         with self._matrix_lock:
             self._matrix = None
-        return result
 
     # ---------------------------------------------------------------- SQL helpers
     @staticmethod
