@@ -10,7 +10,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .analysis import get_analyzer
-from .documents import DISPLAY_FIELDS, SearchDocument
+from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
 from .engines.base import ALL, Match, Ranked, SearchEngine
 from .facets import FACETS
@@ -55,7 +55,7 @@ class SearchService:
         return self._embedder().embed_query(text)
 
     def query_terms(self, q: str) -> list[str]:
-        return list(dict.fromkeys(self.analyzer.terms(q)))
+        return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]
 
     def _plan(self, req: SearchRequest, filters: Filters, depth: int) -> Plan:
         """The result set for ``filters`` (the request's or one facet's relaxation)."""

@@ -1,12 +1,14 @@
 """One conformance suite: the OpenSearch engine must answer exactly like the embedded one.
 
 The embedded engine is the reference; each test compares the engine under test with it.
-Differences by design, and why they are tolerated:
-- Keyword scores: both compute FTS5's bm25 formula over identical analysed terms, but
-  Lucene stores document lengths lossily (one byte per norm), so documents whose scores
-  differ by about 1% can swap. Totals, match sets and the top results are identical.
-- Semantic: Lucene HNSW is approximate and scores in float32; on the sample the k nearest
-  are the same set and the order agrees except for similarity ties below 1e-5.
+Keyword scores are equal by construction: both engines score FTS5's bm25 formula over the
+same analysed terms, and documents are padded to lengths Lucene's one-byte norm stores
+exactly (see documents.lucene_exact_length). Differences by design, and why tolerated:
+- Lucene scores in float32: scores agree to ~1e-6 relative, so only near-ties may swap.
+- Semantic: Lucene HNSW is approximate and float32; on the sample the k nearest are the
+  same set and the order agrees except for similarity ties below 1e-5.
+- After in-place updates Lucene still counts deleted documents in its statistics until
+  segments merge; the suite compares freshly built indices (reindex builds fresh ones).
 """
 from __future__ import annotations
 
@@ -59,10 +61,10 @@ def test_keyword_same_set_facets_and_top(pair, q, filters):
     assert a["total"] == b["total"]
     assert {h["id"] for h in a["hits"]} == {h["id"] for h in b["hits"]}
     assert facet_table(a) == facet_table(b)
-    top_a, top_b = [h["id"] for h in a["hits"][:10]], [h["id"] for h in b["hits"][:10]]
-    assert len(set(top_a) & set(top_b)) >= min(9, len(top_a))
-    if len(a["hits"]) > 1 and a["hits"][0]["score"] > 1.02 * a["hits"][1]["score"]:
-        assert top_a[0] == top_b[0]
+    for x, y in zip(a["hits"][:20], b["hits"][:20]):
+        assert y["score"] == pytest.approx(x["score"], rel=1e-5)
+        if x["id"] != y["id"]:  # only a float32 near-tie may swap
+            assert x["score"] == pytest.approx(y["score"], rel=1e-5)
 
 
 @pytest.mark.parametrize("q", QUERIES)

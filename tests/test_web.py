@@ -1,0 +1,167 @@
+"""Server-rendered pages (design §6): render, state in the URL, escaping, errors, headers."""
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from fastapi.testclient import TestClient
+
+from indexer.pipeline import Indexer
+from tests.test_pipeline import KIPP_ROW
+from web.app import create_app
+
+XSS_TITLE = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def client(sample):
+    with TestClient(create_app(sample.settings)) as c:
+        yield c
+
+
+def links(html: str, cls: str | None = None) -> list[str]:
+    pattern = r'<a class="[^"]*\b%s\b[^"]*" href="([^"]+)"' % cls if cls else r'<a[^>]* href="([^"]+)"'
+    return [unescape(h) for h in re.findall(pattern, html)]
+
+
+def total(html: str) -> int:
+    return int(re.search(r'<p class="total"><strong>([\d.]+)</strong>', html).group(1).replace(".", ""))
+
+
+def test_search_page_renders_hits_facets_and_highlights(client):
+    r = client.get("/", params={"q": "stunting"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert 'lang="id"' in html and "Cari inovasi" in html and "Provinsi" in html
+    assert "<mark>" in html.lower()  # API highlights rendered as markup
+    assert 'href="/inovasi/' in html
+    assert '<link rel="search" type="application/opensearchdescription+xml"' in html
+    assert total(html) > 0
+
+
+def test_facet_link_toggles_filter_and_changes_results(client):
+    base = client.get("/", params={"q": "stunting"}).text
+    link = next(h for h in links(base, "fv") if "province=Jawa+Timur" in h)
+    filtered = client.get(link).text
+    assert 0 < total(filtered) < total(base)
+    assert "Provinsi: Jawa Timur" in filtered  # the chip
+    chip = unescape(re.search(r'<a href="([^"]+)" title="Hapus saringan ini">Provinsi: Jawa Timur', filtered).group(1))
+    assert "province" not in chip and total(client.get(chip).text) == total(base)
+    # a second province adds to the selection (OR within a facet)
+    other = next(h for h in links(filtered, "fv") if "province=Jawa+Tengah" in h)
+    assert other.count("province=") == 2
+    assert total(client.get(other).text) > total(filtered)
+
+
+def test_export_link_carries_the_same_parameters(client):
+    params = {"q": "sampah", "mode": "keyword", "programme": "KIPP", "year_from": "2018", "sort": "newest"}
+    html = client.get("/", params=params).text
+    export = next(h for h in links(html) if h.startswith("/api/v1/export") and "format=csv" in h)
+    query = dict(parse_qsl(urlsplit(export).query))
+    assert query == {**params, "format": "csv"}
+    r = client.get(export)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = r.text.strip().splitlines()[1:]
+    assert len(rows) == total(html)
+
+
+def test_pagination_and_year_range(client):
+    html = client.get("/", params={"size": "5"}).text
+    assert 'rel="next"' in html
+    nxt = re.search(r'<a rel="next" href="([^"]+)"', html).group(1)
+    assert "page=2" in unescape(nxt)
+    ranged = client.get("/", params={"year_from": "2020", "year_to": "2021"}).text
+    assert "Rentang tahun: 2020–2021" in ranged and total(ranged) < total(html)
+
+
+def test_bad_parameter_gives_indonesian_html_error(client):
+    r = client.get("/", params={"year": "20x0"})
+    assert r.status_code == 400 and "Parameter tidak valid" in r.text
+
+
+def test_innovation_profile_with_similar(client):
+    r = client.get("/inovasi/kipp-inv-0003")
+    assert r.status_code == 200
+    html = r.text
+    assert "Serbu Gass" in html and "Masalah" in html and "Solusi" in html
+    assert "Inovasi serupa" in html and "Kemiripan" in html
+    assert 'rel="noopener' in html
+    assert html.count('class="hit"') >= 3
+
+
+def test_unknown_innovation_is_404_html(client):
+    r = client.get("/inovasi/kipp-does-not-exist")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Tidak ditemukan" in r.text
+    assert client.get("/halaman-tidak-ada").status_code == 404
+
+
+def test_problem_page(client):
+    empty = client.get("/masalah")
+    assert empty.status_code == 200 and "Ceritakan masalah Anda" in empty.text and "<textarea" in empty.text
+    r = client.get("/masalah", params={"q": "balita kurang gizi di desa", "agency_level": "kabupaten"})
+    html = r.text
+    assert r.status_code == 200 and "Kemiripan" in html and "kata yang sama" in html
+    assert html.count('class="hit"') > 0
+    assert '<option value="kabupaten" selected>' in html
+
+
+def test_stats_page_bars_link_to_filtered_search(client):
+    r = client.get("/statistik")
+    assert r.status_code == 200
+    html = r.text
+    for title in ("per tahun", "per provinsi", "per sektor", "per program"):
+        assert title in html
+    assert "<svg" in html and "<rect" in html
+    bar = next(h for h in links(html) if h.startswith("/?province="))
+    assert total(client.get(bar).text) > 0
+
+
+def test_opensearch_description(client):
+    r = client.get("/opensearch.xml")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/opensearchdescription+xml")
+    assert "{searchTerms}" in r.text and "<ShortName>JIPPNas</ShortName>" in r.text
+
+
+def test_security_headers_and_api_still_json(client):
+    r = client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"]
+    assert "<script" not in r.text  # no inline (or any) script in our pages
+    api = client.get("/api/v1/innovations/kipp-nope")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_script_title_renders_as_text(tmp_runtime, tmp_path):
+    path = tmp_path / "kipp.json"
+    path.write_text(json.dumps([{**KIPP_ROW, "judul_inovasi": XSS_TITLE, "singkatan": ""}]))
+    Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
+            show_progress=False).import_files([path])
+    with TestClient(create_app(tmp_runtime.settings)) as c:
+        search = c.get("/", params={"q": "alert"}).text
+        record_id = re.search(r'href="/inovasi/([^"]+)"', search).group(1)
+        profile = c.get(f"/inovasi/{record_id}").text
+        for html in (search, profile, c.get("/masalah", params={"q": "balita ditimbang"}).text):
+            assert "<script" not in html
+            assert "&lt;script&gt;" in html
+
+
+def test_engine_down_gives_indonesian_503_page(sample, monkeypatch):
+    from search_api.engines import EngineUnavailable
+
+    app = create_app(sample.settings)
+
+    def down(*args, **kwargs):
+        raise EngineUnavailable("node unreachable")
+
+    monkeypatch.setattr(app.state.runtime.service, "search", down)
+    with TestClient(app) as c:
+        page = c.get("/", params={"q": "sampah"})
+        assert page.status_code == 503 and "sedang tidak tersedia" in page.text
+        api = c.get("/api/v1/search", params={"q": "sampah"})
+        assert api.status_code == 503 and api.json()["error"]["code"] == "engine_unavailable"
