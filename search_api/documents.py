@@ -116,6 +116,7 @@ class SearchDocument:
             "award": r.award,
             "sector": r.sector,
             "is_digital": r.is_digital,
+            "excerpt": _excerpt(r.problem),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
                         for e in self.entries] if len(self.entries) > 1 else [],
         }
@@ -128,6 +129,13 @@ class SearchDocument:
     def from_json(cls, data: dict) -> "SearchDocument":
         return cls(id=data["id"], record=Innovation(**data["record"]),
                    entries=[Innovation(**e) for e in data["entries"]])
+
+
+def _excerpt(text: str, limit: int = 220) -> str:
+    """The start of the problem statement, cut at a word boundary, for result cards."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 _FORMAT_ORDER = {"kipp": 0, "iga": 1, "inolan": 2, "canonical": 3}
