@@ -165,3 +165,65 @@ def test_engine_down_gives_indonesian_503_page(sample, monkeypatch):
         assert page.status_code == 503 and "sedang tidak tersedia" in page.text
         api = c.get("/api/v1/search", params={"q": "sampah"})
         assert api.status_code == 503 and api.json()["error"]["code"] == "engine_unavailable"
+
+
+def test_embed_may_be_framed_other_pages_may_not(client):
+    r = client.get("/embed", params={"q": "sampah", "province": "Jawa Timur"})
+    assert r.status_code == 200
+    assert "frame-ancestors *" in r.headers["content-security-policy"] and "x-frame-options" not in r.headers
+    html = r.text
+    assert 'class="site"' not in html and html.count('class="hit"') <= 5
+    assert 'target="_blank" rel="noopener"' in html
+    see_all = next(h for h in links(html) if h.startswith("/?"))
+    assert dict(parse_qsl(urlsplit(see_all).query)) == {"q": "sampah", "province": "Jawa Timur"}
+    page = client.get("/")
+    assert "frame-ancestors 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_widget_script_and_demo(client):
+    r = client.get("/widget.js")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/javascript")
+    assert "attachShadow" in r.text and "innerHTML" not in r.text
+    demo = client.get("/widget-demo").text
+    assert re.search(r'<script src="http://testserver/widget\.js" [^>]*></script>', demo)
+    assert "JIPPNAS_CORS_ORIGINS" in demo
+
+
+def test_english_toggle_translates_and_keeps_the_url(client):
+    html = client.get("/", params={"q": "sampah", "programme": "KIPP"}).text
+    switch = unescape(re.search(r'<a class="lang" href="([^"]+)"', html).group(1))
+    assert dict(parse_qsl(urlsplit(switch).query)) == {"q": "sampah", "programme": "KIPP", "lang": "en"}
+    en = client.get(switch).text
+    assert 'lang="en"' in en and "Search public-service innovations" in en and "Programme: KIPP" in en
+    assert all("lang=en" in h for h in links(en, "fv"))  # the language follows every link
+    assert '<input type="hidden" name="lang" value="en">' in en
+    back = unescape(re.search(r'<a class="lang" href="([^"]+)"', en).group(1))
+    assert "lang" not in back and "q=sampah" in back
+    assert "Similar innovations" in client.get("/inovasi/kipp-inv-0003", params={"lang": "en"}).text
+    assert "Innovations by province" in client.get("/statistik", params={"lang": "en"}).text
+    assert "Not found" in client.get("/inovasi/nope", params={"lang": "en"}).text
+
+
+def test_every_string_has_both_languages():
+    from web import i18n
+
+    assert set(i18n.TEXT["id"]) == set(i18n.TEXT["en"])
+    for table in (i18n.FACET_LABELS, i18n.AGENCY_LEVELS, i18n.MODES, i18n.SORTS):
+        assert set(table["id"]) == set(table["en"])
+
+
+def test_search_within_a_facet(client):
+    html = client.get("/", params={"q": "sekolah", "facet_q_province": "sulawesi"}).text
+    block = re.search(r'<details class="facet" id="facet-province".*?</details>', html, re.S).group(0)
+    names = re.findall(r'<span class="name">([^<]+)</span>', block)
+    assert names and all("Sulawesi" in n for n in names)
+    assert 'name="facet_q_province" type="search" value="sulawesi"' in block
+    assert block.startswith('<details class="facet" id="facet-province" open>')
+    none = client.get("/", params={"facet_q_province": "atlantis"}).text
+    assert "Tidak ada nilai yang cocok dengan “atlantis”." in none
+
+
+def test_hit_without_highlight_shows_the_excerpt(client):
+    html = client.get("/", params={"province": "Bali"}).text  # no query: nothing to highlight
+    assert 'class="snippet excerpt"' in html

@@ -36,12 +36,17 @@ def href(path: str, params: list[tuple[str, str]]) -> str:
 class SearchLinks:
     """Links from one search state to its neighbours (used by the templates)."""
 
-    def __init__(self, req: SearchRequest):
-        self.req = req
+    def __init__(self, req: SearchRequest, path: str = "/", keep: list[tuple[str, str]] | None = None):
+        self.req, self.path = req, path
+        self.keep = keep or []  # page parameters outside the search state (the language)
 
     def _to(self, **changes) -> str:
         changes.setdefault("page", 1)  # any change but paging starts over at page 1
-        return href("/", query_params(replace(self.req, **changes)))
+        return href(self.path, query_params(replace(self.req, **changes)) + self.keep)
+
+    def at(self, path: str) -> str:
+        """The same search, first page, default page size, on another page (the embed's "see all")."""
+        return href(path, query_params(replace(self.req, page=1, size=DEFAULTS.size)) + self.keep)
 
     def _with_values(self, values: dict[str, tuple[str, ...]], **years) -> str:
         f = self.req.filters
@@ -72,7 +77,7 @@ class SearchLinks:
 
     def hidden(self, *edited: str) -> list[tuple[str, str]]:
         """Parameters a form carries along unchanged: all but those it edits (and the page)."""
-        return [(k, v) for k, v in query_params(replace(self.req, page=1)) if k not in edited]
+        return [(k, v) for k, v in query_params(replace(self.req, page=1)) + self.keep if k not in edited]
 
 
 def pages_window(current: int, last: int, radius: int = 2) -> list[int | None]:

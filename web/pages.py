@@ -3,39 +3,57 @@ from __future__ import annotations
 
 import inspect
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from search_api.engines import EngineUnavailable
-from search_api.facets import FACETS_BY_NAME
 from search_api.query import QueryError, SearchRequest
 from search_api.regions import provinces
 
-from . import labels
+from . import i18n
 from .charts import charts
 from .links import SearchLinks, pages_window
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")  # autoescapes
-templates.env.filters["label"] = lambda value, facet: labels.value_label(facet, value)
-templates.env.globals.update(MODES=labels.MODES, SORTS=labels.SORTS, AGENCY_LEVELS=labels.AGENCY_LEVELS)
+WEB_DIR = Path(__file__).parent
+templates = Jinja2Templates(directory=WEB_DIR / "templates")  # autoescapes
+i18n.install(templates.env)
 
 router = APIRouter(include_in_schema=False)
 
-FACET_SHOWN = 8  # values listed before "N lainnya"
+FACET_SHOWN = 8  # values listed before "N lainnya" (a list at most 2 longer is shown whole)
+FACET_LISTED = SearchRequest().facet_size  # values a facet lists without a search within it
+FACET_SEARCHED = 1000  # values fetched when searching within a facet (500+ kab/kota nationally)
+FACET_SEARCHABLE = 15  # facets with more values than this get a search box
+# Long lists few people start from; kab/kota opens once a province narrows it (500+ nationally).
+COLLAPSED = {"regency_city", "award", "sdg"}
 SIMILAR_SIZE = 6
 PROBLEM_SIZE = 10
 PROBLEM_FILTERS = ("province", "agency_level")
+EMBED_SIZE = 5
 
 
 def _service(request: Request):
     return request.app.state.runtime.service
 
 
+def _lang(request: Request) -> str:
+    return i18n.language(request.query_params.get("lang"))
+
+
 def _render(request: Request, name: str, context: dict, status: int = 200, **kwargs):
-    return templates.TemplateResponse(request, name, context, status_code=status, **kwargs)
+    lang = _lang(request)
+    other = i18n.text(lang, "other_lang_code")
+    url = request.url.remove_query_params("lang")
+    if other != i18n.DEFAULT:
+        url = url.include_query_params(lang=other)
+    switch = url.path + (f"?{url.query}" if url.query else "")
+    return templates.TemplateResponse(request, name, {"lang": lang, "lang_switch": switch, **context},
+                                      status_code=status, **kwargs)
 
 
 def _params(request: Request, names=None) -> dict[str, list[str]]:
@@ -46,43 +64,76 @@ def _params(request: Request, names=None) -> dict[str, list[str]]:
     return params
 
 
-def _sidebar(facets: dict, req: SearchRequest, links: SearchLinks) -> list[dict]:
+def _facet_queries(request: Request) -> dict[str, str]:
+    """Search-within-facet terms: facet_q_<facet>=text narrows that facet's value list."""
+    return {key.removeprefix("facet_q_"): value.strip() for key, value in request.query_params.items()
+            if key.startswith("facet_q_") and value.strip()}
+
+
+def _sidebar(facets: dict, req: SearchRequest, links: SearchLinks, queries: dict[str, str], lang: str) -> list[dict]:
     """Facets to show, each value with the link that toggles it."""
     selected = req.filters.values
     out = []
     for name, facet in facets.items():
-        if not facet["values"]:
+        query = queries.get(name, "")
+        rows = facet["values"]
+        if query:
+            needle = query.casefold()
+            rows = [v for v in rows if v["selected"] or needle in i18n.value_label(name, v["value"], lang).casefold()]
+        else:
+            rows = rows[:FACET_LISTED]
+        if not rows and not query:
             continue
-        if name == "regency_city" and not ({"province", "regency_city"} & set(selected)):
-            continue  # kab/kota only make sense inside a province (500+ of them otherwise)
-        values = [{**v, "label": labels.value_label(name, v["value"]), "href": links.toggle(name, v["value"])}
-                  for v in facet["values"]]
-        out.append({"name": name, "label": facet["label"], "open": name in selected or len(values) <= FACET_SHOWN,
-                    "shown": values[:FACET_SHOWN], "rest": values[FACET_SHOWN:]})
+        values = [{**v, "label": i18n.value_label(name, v["value"], lang), "href": links.toggle(name, v["value"])}
+                  for v in rows]
+        searchable = len(facet["values"]) > FACET_SEARCHABLE or bool(query)
+        opened = bool(query) or name in selected or name not in COLLAPSED or (
+            name == "regency_city" and "province" in selected)
+        out.append({"name": name, "label": i18n.FACET_LABELS[lang][name], "open": opened, "query": query,
+                    "searchable": searchable, "all_href": links.page(1) if query else None,
+                    **_split(values, whole=bool(query) or len(values) <= FACET_SHOWN + 2)})
     return out
 
 
-def _chips(req: SearchRequest, links: SearchLinks) -> list[dict]:
-    chips = [{"facet": FACETS_BY_NAME[name].label, "label": labels.value_label(name, value),
+def _split(values: list[dict], whole: bool) -> dict:
+    return {"shown": values, "rest": []} if whole else {"shown": values[:FACET_SHOWN], "rest": values[FACET_SHOWN:]}
+
+
+def _chips(req: SearchRequest, links: SearchLinks, lang: str) -> list[dict]:
+    chips = [{"facet": i18n.FACET_LABELS[lang][name], "label": i18n.value_label(name, value, lang),
               "href": links.toggle(name, value)}
              for name, values in req.filters.values.items() for value in values]
     f = req.filters
     if f.year_from is not None or f.year_to is not None:
         span = f"{f.year_from or '…'}–{f.year_to or '…'}"
-        chips.append({"facet": "Rentang tahun", "label": span, "href": links.without_years()})
+        chips.append({"facet": i18n.text(lang, "year_range"), "label": span, "href": links.without_years()})
     return chips
+
+
+def _search(request: Request, path: str, size: int | None = None) -> dict:
+    """The search state of a page URL, its results and the links around it (/ and /embed)."""
+    lang = _lang(request)
+    req = SearchRequest.parse(_params(request))
+    if size is not None and "size" not in request.query_params:
+        req = replace(req, size=size)
+    queries = _facet_queries(request)
+    result = _service(request).search(replace(req, facet_size=FACET_SEARCHED) if queries else req)
+    links = SearchLinks(req, path, [] if lang == i18n.DEFAULT else [("lang", lang)])
+    last_page = max(1, -(-result["total"] // req.size))
+    return {"req": req, "result": result, "links": links, "last_page": last_page,
+            "facets": _sidebar(result["facets"], req, links, queries, lang), "chips": _chips(req, links, lang),
+            "pages": pages_window(req.page, last_page) if last_page > 1 else []}
 
 
 @router.get("/")
 def search_page(request: Request):
-    req = SearchRequest.parse(_params(request))
-    result = _service(request).search(req)
-    links = SearchLinks(req)
-    last_page = max(1, -(-result["total"] // req.size))
-    return _render(request, "search.html", {
-        "req": req, "result": result, "links": links, "facets": _sidebar(result["facets"], req, links),
-        "chips": _chips(req, links), "last_page": last_page,
-        "pages": pages_window(req.page, last_page) if last_page > 1 else []})
+    return _render(request, "search.html", _search(request, "/"))
+
+
+@router.get("/embed")
+def embed_page(request: Request):
+    """Compact results for an iframe on another site (the only page that may be framed)."""
+    return _render(request, "embed.html", _search(request, "/embed", EMBED_SIZE))
 
 
 @router.get("/inovasi/{record_id}")
@@ -90,7 +141,7 @@ def innovation_page(request: Request, record_id: str):
     service = _service(request)
     doc = service.get(record_id)
     if doc is None:
-        return _not_found(request, f"Tidak ada inovasi dengan kode {record_id}.")
+        return _not_found(request, i18n.text(_lang(request), "err_no_innovation", id=record_id))
     record = next((e for e in doc.entries if e.id == record_id), doc.record)
     return _render(request, "innovation.html", {
         "doc": doc, "record": record, "entries": doc.entries if len(doc.entries) > 1 else [],
@@ -110,7 +161,17 @@ def problem_page(request: Request):
 @router.get("/statistik")
 def stats_page(request: Request):
     stats = _service(request).stats()
-    return _render(request, "stats.html", {"total": stats["total"], "charts": charts(stats)})
+    return _render(request, "stats.html", {"total": stats["total"], "charts": charts(stats, _lang(request))})
+
+
+@router.get("/widget.js")
+def widget_script():
+    return FileResponse(WEB_DIR / "static" / "widget.js", media_type="text/javascript; charset=utf-8")
+
+
+@router.get("/widget-demo")
+def widget_demo(request: Request):
+    return _render(request, "widget_demo.html", {"base": str(request.base_url).rstrip("/")})
 
 
 @router.get("/opensearch.xml")
@@ -120,11 +181,14 @@ def opensearch(request: Request):
 
 
 def _error(request: Request, status: int, title: str, message: str):
-    return _render(request, "error.html", {"status": status, "title": title, "message": message}, status)
+    """An error page; title (and message, unless given as text) are i18n keys."""
+    lang = _lang(request)
+    return _render(request, "error.html", {"status": status, "title": i18n.text(lang, title),
+                                           "message": message}, status)
 
 
-def _not_found(request: Request, message: str = "Halaman yang Anda cari tidak ada."):
-    return _error(request, 404, "Tidak ditemukan", message)
+def _not_found(request: Request, message: str | None = None):
+    return _error(request, 404, "err_not_found", message or i18n.text(_lang(request), "err_not_found_msg"))
 
 
 def _is_api(request: Request) -> bool:
@@ -149,18 +213,17 @@ def install(app: FastAPI) -> None:
     def http_page(request, exc):
         if exc.status_code == 404:
             return _not_found(request)
-        return _error(request, exc.status_code, "Permintaan tidak dapat diproses", str(exc.detail))
+        return _error(request, exc.status_code, "err_request", str(exc.detail))
 
     def unavailable_page(request, exc):
-        return _error(request, 503, "Layanan pencarian sedang tidak tersedia",
-                      "Mesin pencari sedang tidak dapat dihubungi. Silakan coba lagi beberapa saat lagi.")
+        return _error(request, 503, "err_unavailable", i18n.text(_lang(request), "err_unavailable_msg"))
 
     def unexpected_page(request, exc):
         logging.getLogger("jippnas").exception("unhandled error on %s", request.url.path)
-        return _error(request, 500, "Terjadi kesalahan", "Kesalahan tak terduga; sudah dicatat.")
+        return _error(request, 500, "err_unexpected", i18n.text(_lang(request), "err_unexpected_msg"))
 
     html_for_pages(StarletteHTTPException, http_page)
     html_for_pages(EngineUnavailable, unavailable_page)
     html_for_pages(Exception, unexpected_page)
     app.add_exception_handler(QueryError, lambda request, exc: _error(
-        request, 400, "Parameter tidak valid", f"Periksa isian “{exc.param}”: {exc.message}"))
+        request, 400, "err_param", i18n.text(_lang(request), "err_param_msg", param=exc.param, message=exc.message)))
