@@ -95,6 +95,7 @@ class Analyzer:
         self.stopwords = stopwords
         self._protected = frozenset(lexicon.concepts.values())
         self._stem = lru_cache(maxsize=200_000)(StemmerFactory().create_stemmer().stem)
+        self.term_of = lru_cache(maxsize=200_000)(self._term_of)  # highlighting asks per word
 
     @classmethod
     def default(cls) -> "Analyzer":
@@ -117,7 +118,7 @@ class Analyzer:
         out.extend(sorted(concepts - set(out)))
         return out
 
-    def term_of(self, word: str) -> str | None:
+    def _term_of(self, word: str) -> str | None:
         """The index term a single surface word maps to (used to highlight original text)."""
         tokens, _ = self.lexicon.apply(tokenize(word))
         if len(tokens) != 1 or len(tokens[0]) < 2 or tokens[0] in self.stopwords:
