@@ -62,8 +62,9 @@ class EmbeddedEngine(SearchEngine):
     def _prepare(self) -> None:
         db = self._db()
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-        if has_tables and version != SCHEMA_VERSION:
+        if version == SCHEMA_VERSION:
+            return  # readers never need the write lock just to open the index
+        if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0:
             # The index is derived data: a file in an older layout is discarded; the next
             # `jippnas index`/`demo` run sees an empty index and rebuilds it from the catalog.
             self.close()
