@@ -52,7 +52,9 @@ class SearchService:
 
     # ---------------------------------------------------------------- helpers
     def _embed_query_uncached(self, text: str) -> np.ndarray:
-        return self._embedder().embed_query(text)
+        # Acronyms and short forms are spelled out for the embedder (the analyser's lexicon
+        # already joins them for BM25): "ATS" → "ATS (anak tidak sekolah)".
+        return self._embedder().embed_query(self.analyzer.spell_out(text))
 
     def query_terms(self, q: str) -> list[str]:
         return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]
@@ -146,18 +148,25 @@ class SearchService:
         return self.engine.fetch([doc_id]).get(doc_id) if doc_id else None
 
     def similar(self, record_id: str, size: int = 10) -> list[dict] | None:
-        """Innovations solving a similar problem: nearest by embedding, never itself."""
+        """Innovations solving a similar problem, never itself: RRF of the nearest by embedding
+        and the BM25 ranking for the words of this innovation's problem statement."""
         doc_id = self.engine.find(record_id)
         doc = self.engine.fetch([doc_id], with_vectors=True).get(doc_id) if doc_id else None
         if doc is None:
             return None
-        ranked = self.engine.semantic(np.asarray(doc.vector, np.float32), Filters(), size, exclude=[doc.id])
-        found = self.engine.fetch(ranked.ids)
+        vector = np.asarray(doc.vector, np.float32)
+        semantic = self.engine.semantic(vector, Filters(), self.semantic_k, exclude=[doc.id])
+        keyword = self.engine.keyword(tuple(self.query_terms(doc.record.problem)), Filters(),
+                                      self.semantic_k + 2 * size)
+        fused = rrf([[d for d in keyword.ids if d != doc.id], semantic.ids])
+        ids = sorted(fused, key=lambda d: (-fused[d], d))[:size]
+        found = self.engine.fetch(ids, with_vectors=True)
         own_terms = set(self.analyzer.terms(doc.record.problem))
         out = []
-        for doc_sim, sim in zip(ranked.ids, ranked.scores):
+        for doc_sim in ids:
             other = found[doc_sim]
             item = other.summary()
+            sim = float(np.dot(np.asarray(other.vector, np.float32), vector))
             item["why"] = {"semantic_similarity": round(sim, 4),
                            "shared_terms": shared_words(other.record.problem, own_terms)}
             out.append(item)

@@ -34,3 +34,12 @@ def test_lexicon_parsing_and_errors():
         assert "line 1" in str(exc)
     else:
         raise AssertionError("a multi-word canonical form must be refused")
+
+
+def test_spell_out_expands_acronyms_for_the_embedder():
+    a = get_analyzer()
+    assert a.spell_out("penanganan ATS di desa") == "penanganan ATS (anak tidak sekolah) di desa"
+    assert a.spell_out("antrean KTP") == "antrean KTP (kartu tanda penduduk)"
+    # already spelled out, or not an acronym: unchanged
+    assert a.spell_out("KTP kartu tanda penduduk") == "KTP kartu tanda penduduk"
+    assert a.spell_out("stunting balita") == "stunting balita"

@@ -131,8 +131,8 @@ def test_similar_never_returns_itself(engine_sample):
         items = engine_sample.service.similar(rid, 10)
         assert len(items) == 10
         assert rid not in [i["id"] for i in items]
-        sims = [i["why"]["semantic_similarity"] for i in items]
-        assert sims == sorted(sims, reverse=True)
+        # Ranked by RRF of embedding neighbours and BM25 on the problem's words, not similarity alone.
+        assert all(-1.0 <= i["why"]["semantic_similarity"] <= 1.0 for i in items)
 
 
 def test_bad_parameters_raise_query_errors():

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 
 from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
 
 TOKEN_RE = re.compile(r"[a-z0-9]+")
+_WORD_RE = re.compile(r"[^\W_]+")  # surface words (before folding), to find where to insert
 
 
 def fold(text: str) -> str:
@@ -35,11 +36,13 @@ class Lexicon:
     rewrites: dict[tuple[str, ...], tuple[str, ...]]  # variant → standard form
     concepts: dict[tuple[str, ...], str]  # any form → canonical concept token
     max_len: int
+    long_forms: dict[tuple[str, ...], str] = field(default_factory=dict)  # short form → its spelled-out form
 
     @classmethod
     def parse(cls, text: str) -> "Lexicon":
         rewrites: dict[tuple[str, ...], tuple[str, ...]] = {}
         concepts: dict[tuple[str, ...], str] = {}
+        long_forms: dict[tuple[str, ...], str] = {}
         for lineno, raw in enumerate(text.splitlines(), 1):
             line = raw.split("#", 1)[0].strip()
             if not line:
@@ -59,8 +62,17 @@ class Lexicon:
             canonical = forms[0][0]
             for form in forms:
                 concepts.setdefault(form, canonical)
+            surfaces = [f.strip() for f in line.split(",") if f.strip()]
+            for form in forms:
+                # A form's spelled-out form: the line's first multi-word form sharing none of its
+                # words, else its longest such form (ATS → anak tidak sekolah, TB → tuberkulosis).
+                others = [f for f in surfaces if not set(tokenize(f)) & set(form)]
+                spelled = [f for f in others if " " in f and len(f) >= 10]
+                long = spelled[0] if spelled else max(others, key=len, default="")
+                if len(long) > len(" ".join(form)) + 3:
+                    long_forms.setdefault(form, long)
         max_len = max((len(k) for k in [*rewrites, *concepts]), default=1)
-        return cls(rewrites, concepts, max_len)
+        return cls(rewrites, concepts, max_len, long_forms)
 
     def apply(self, tokens: list[str]) -> tuple[list[str], set[str]]:
         """Rewrite variants; return the tokens and the concept tokens found."""
@@ -117,6 +129,32 @@ class Analyzer:
         out = [self.stem(t) for t in tokens if len(t) > 1 and t not in self.stopwords]
         out.extend(sorted(concepts - set(out)))
         return out
+
+    def spell_out(self, text: str) -> str:
+        """Text for the query embedding: each acronym-like lexicon form (every word <= 5 letters,
+        or written in capitals) followed by its long form in brackets ("penanganan ATS" →
+        "penanganan ATS (anak tidak sekolah)"), unless the long form is already there."""
+        words = list(_WORD_RE.finditer(text))
+        tokens = [fold(w.group()) for w in words]
+        present = " " + " ".join(tokenize(text)) + " "
+        inserts: list[tuple[int, str]] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.lexicon.max_len, len(tokens) - i), 0, -1):
+                key = tuple(tokens[i : i + n])
+                if key in self.lexicon.rewrites or key in self.lexicon.concepts:
+                    long = self.lexicon.long_forms.get(key)
+                    surface = text[words[i].start() : words[i + n - 1].end()]
+                    short = all(len(t) <= 5 for t in key) or surface.isupper()
+                    if long and short and f" {' '.join(tokenize(long))} " not in present:
+                        inserts.append((words[i + n - 1].end(), f" ({long})"))
+                    i += n
+                    break
+            else:
+                i += 1
+        for end, extra in reversed(inserts):
+            text = text[:end] + extra + text[end:]
+        return text
 
     def _term_of(self, word: str) -> str | None:
         """The index term a single surface word maps to (used to highlight original text)."""
