@@ -12,7 +12,7 @@ import numpy as np
 from .analysis import get_analyzer
 from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
-from .engines.base import ALL, Match, Ranked, SearchEngine
+from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngine
 from .facets import FACETS
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
@@ -40,6 +40,7 @@ class Plan:
     keyword: Ranked | None = None
     semantic: Ranked | None = None
     fused: dict[str, float] | None = None
+    facets: dict | None = None
 
 
 class SearchService:
@@ -59,40 +60,43 @@ class SearchService:
     def query_terms(self, q: str) -> list[str]:
         return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]
 
-    def _plan(self, req: SearchRequest, filters: Filters, depth: int) -> Plan:
-        """The result set for ``filters`` (the request's or one facet's relaxation)."""
+    def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = ()) -> Plan:
+        """One request to the engine: both legs, the total and the facet counts."""
+        spec = Retrieval(
+            filters=req.filters,
+            terms=tuple(self.query_terms(req.q)) if req.q and req.mode != "semantic" else (),
+            keyword_depth=depth if req.q and req.mode != "semantic" else None,
+            vector=self._embed_query(req.q) if req.q and req.mode != "keyword" else None,
+            k=self.semantic_k,
+            everything=not req.q,
+            facet_groups=facet_groups,
+            facet_size=req.facet_size,
+        )
+        got = self.engine.retrieve(spec)
+        match = spec.match(got.semantic.ids if got.semantic else ())
         if not req.q:
-            return Plan(ALL, None, 0)
-        terms = tuple(self.query_terms(req.q)) if req.mode != "semantic" else ()
-        keyword = semantic = None
-        if req.mode in ("keyword", "hybrid"):
-            keyword = self.engine.keyword(terms, filters, depth)
-        if req.mode in ("semantic", "hybrid"):
-            semantic = self.engine.semantic(self._embed_query(req.q), filters, self.semantic_k)
-        if req.mode == "keyword":
-            return Plan(Match(terms=terms), keyword.ids, keyword.total, keyword)
-        if req.mode == "semantic":
-            return Plan(Match(ids=tuple(semantic.ids)), semantic.ids, semantic.total, None, semantic)
-        fused = rrf([keyword.ids, semantic.ids])
+            return Plan(match, None, got.total, facets=got.facets)
+        if got.semantic is None:
+            return Plan(match, got.keyword.ids, got.total, got.keyword, facets=got.facets)
+        if got.keyword is None:
+            return Plan(match, got.semantic.ids, got.total, None, got.semantic, facets=got.facets)
+        fused = rrf([got.keyword.ids, got.semantic.ids])
         ranked = sorted(fused, key=lambda d: (-fused[d], d))
-        extra = [d for d in semantic.ids if d not in set(keyword.ids)]
-        total = keyword.total + len(extra)
-        if extra and keyword.total > len(keyword.ids):
-            # Some semantic hits beyond the keyword depth may also be keyword matches.
-            total = self.engine.ordered(Match(terms, tuple(semantic.ids)), filters, True, 0, 0).total
-        return Plan(Match(terms=terms, ids=tuple(semantic.ids)), ranked, total, keyword, semantic, fused)
+        return Plan(match, ranked, got.total, got.keyword, got.semantic, fused, got.facets)
 
-    def _match_for(self, req: SearchRequest, filters: Filters) -> Match:
-        """The match set of a non-empty query under other filters (disjunctive facets)."""
-        terms = tuple(self.query_terms(req.q)) if req.mode != "semantic" else ()
-        semantic = self.engine.semantic(self._embed_query(req.q), filters, self.semantic_k)
-        return Match(terms=terms, ids=tuple(semantic.ids))
+    @staticmethod
+    def facet_groups(filters: Filters) -> tuple[FacetGroup, ...]:
+        """Disjunctive facets: a facet with a selection is counted over the result set
+        computed without its own selection; all the others over the actual result set."""
+        plain = tuple(f.name for f in FACETS if f.name not in filters.values)
+        selected = [f.name for f in FACETS if f.name in filters.values]
+        return (FacetGroup(filters, plain), *(FacetGroup(filters.without(n), (n,)) for n in selected))
 
     # ---------------------------------------------------------------- search
     def search(self, req: SearchRequest) -> dict:
         started = time.perf_counter()
         depth = req.offset + req.size + (self.semantic_k if req.mode == "hybrid" else 0)
-        plan = self._plan(req, req.filters, depth)
+        plan = self._plan(req, depth, self.facet_groups(req.filters))
         if plan.ranked is None or req.sort != "relevance":
             ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size)
             page_ids, total = ordered.ids, ordered.total
@@ -110,7 +114,7 @@ class SearchService:
             "sort": req.sort,
             "took_ms": round((time.perf_counter() - started) * 1000, 1),
             "hits": hits,
-            "facets": self._facets(req, plan),
+            "facets": self._facets(req, plan.facets),
         }
 
     def _hit(self, doc: SearchDocument, terms: set[str], plan: Plan, req: SearchRequest) -> dict:
@@ -122,16 +126,8 @@ class SearchService:
             hit["explain"] = _explain(plan, doc.id)
         return hit
 
-    def _facets(self, req: SearchRequest, plan: Plan) -> dict:
-        """Disjunctive facets: a facet with a selection is counted over the result set
-        computed without its own selection; all the others over the actual result set."""
-        selected = [f.name for f in FACETS if f.name in req.filters.values]
-        plain = [f.name for f in FACETS if f.name not in req.filters.values]
-        counts = self.engine.facet_counts(plan.match, req.filters, plain, req.facet_size)
-        for name in selected:
-            relaxed = req.filters.without(name)
-            match = plan.match if req.mode == "keyword" or not req.q else self._match_for(req, relaxed)
-            counts.update(self.engine.facet_counts(match, relaxed, [name], req.facet_size))
+    @staticmethod
+    def _facets(req: SearchRequest, counts: dict) -> dict:
         out = {}
         for facet in FACETS:
             chosen = set(req.filters.values.get(facet.name, ()))
@@ -203,13 +199,12 @@ class SearchService:
     def export(self, req: SearchRequest, chunk: int = 200) -> Iterator[SearchDocument]:
         """Every document of the result set, in the order the search shows them."""
         if req.sort != "relevance" or not req.q:
-            plan = self._plan(req, req.filters, 0)
-            first = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", 0, 0)
-            total, source = first.total, None
+            plan = self._plan(req, 0)
+            total, source = plan.total, None
         else:
-            probe = self._plan(req, req.filters, 0)
+            probe = self._plan(req, 0)
             depth = probe.keyword.total if probe.keyword else 0
-            plan = self._plan(req, req.filters, depth + self.semantic_k)
+            plan = self._plan(req, depth + self.semantic_k)
             total, source = plan.total, plan.ranked
         for offset in range(0, total, chunk):
             if source is None:

@@ -8,7 +8,7 @@ import pytest
 
 from indexer.pipeline import Indexer
 from search_api.facets import FACETS
-from search_api.query import SearchRequest
+from search_api.query import Filters, SearchRequest
 from tests.conftest import build_runtime, engine_settings
 
 pytestmark = pytest.mark.opensearch
@@ -77,3 +77,17 @@ def test_bulk_failures_are_reported_per_document(os_runtime):
     result = os_runtime.engine.index([doc])
     assert result.indexed == 0 and len(result.failures) == 1
     assert result.failures[0][0] == "kipp-inv-0003" and "embedding" in result.failures[0][1]
+
+
+def test_hybrid_search_with_facets_is_one_msearch(os_runtime, monkeypatch):
+    client = os_runtime.engine.client
+    calls: list[str] = []
+    for name in ("msearch", "search", "count"):
+        original = getattr(client, name)
+        monkeypatch.setattr(client, name, lambda *a, _n=name, _o=original, **kw: (calls.append(_n), _o(*a, **kw))[1])
+    os_runtime.service._embed_query("stunting pada balita")  # the query vector is cached, not part of this
+    result = os_runtime.service.search(SearchRequest(q="stunting pada balita", mode="hybrid",
+                                                     filters=Filters({"province": ("Jawa Timur",),
+                                                                      "sector": ("Kesehatan",)})))
+    assert result["total"] > 0
+    assert calls == ["msearch"]

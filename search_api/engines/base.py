@@ -48,6 +48,45 @@ class FacetCounts:
     truncated: bool
 
 
+@dataclass(frozen=True)
+class FacetGroup:
+    """Facets counted together, over the result set under these filters."""
+
+    filters: Filters
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """Everything one search request needs from an engine (so a server engine can answer
+    it in one round trip): the keyword and semantic legs under ``filters``, the size of
+    their union, and facet counts per group, each group's result set computed under the
+    group's own filters (disjunctive facets)."""
+
+    filters: Filters
+    terms: tuple[str, ...] = ()
+    keyword_depth: int | None = None  # None: no keyword leg
+    vector: np.ndarray | None = None  # None: no semantic leg
+    k: int = 100
+    everything: bool = False  # empty query: every document passing the filters
+    facet_groups: tuple[FacetGroup, ...] = ()
+    facet_size: int = 30
+
+    def match(self, semantic_ids: Sequence[str]) -> "Match":
+        if self.everything:
+            return ALL
+        terms = self.terms if self.keyword_depth is not None else ()
+        return Match(terms=terms, ids=tuple(semantic_ids))
+
+
+@dataclass
+class Retrieved:
+    keyword: Ranked | None
+    semantic: Ranked | None
+    total: int
+    facets: dict[str, "FacetCounts"]
+
+
 @dataclass
 class IndexResult:
     indexed: int = 0
@@ -97,6 +136,32 @@ class SearchEngine(ABC):
 
     @abstractmethod
     def fetch(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, SearchDocument]: ...
+
+    def retrieve(self, spec: Retrieval) -> Retrieved:
+        """Answer a whole search request; this default composes the primitives."""
+        keyword = semantic = None
+        if spec.keyword_depth is not None:
+            keyword = self.keyword(spec.terms, spec.filters, spec.keyword_depth)
+        if spec.vector is not None:
+            semantic = self.semantic(spec.vector, spec.filters, spec.k)
+        match = spec.match(semantic.ids if semantic else ())
+        total = self._total(spec, match, keyword, semantic)
+        facets: dict[str, FacetCounts] = {}
+        for group in spec.facet_groups:
+            group_match = match
+            if group.filters != spec.filters and spec.vector is not None and not spec.everything:
+                group_match = spec.match(self.semantic(spec.vector, group.filters, spec.k).ids)
+            facets.update(self.facet_counts(group_match, group.filters, group.names, spec.facet_size))
+        return Retrieved(keyword, semantic, total, facets)
+
+    def _total(self, spec: Retrieval, match: Match, keyword: Ranked | None, semantic: Ranked | None) -> int:
+        if keyword is not None and semantic is None:
+            return keyword.total
+        if semantic is not None and keyword is None:
+            return semantic.total
+        if keyword is not None and semantic is not None and keyword.total <= len(keyword.ids):
+            return keyword.total + len(set(semantic.ids) - set(keyword.ids))
+        return self.ordered(match, spec.filters, True, 0, 0).total
 
     @abstractmethod
     def find(self, record_id: str) -> str | None:

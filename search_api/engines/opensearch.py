@@ -24,7 +24,8 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 from ..documents import SearchDocument
 from ..facets import FACETS
 from ..query import Filters
-from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
+from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Retrieval, Retrieved,
+                   SearchEngine, top_values)
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
@@ -218,26 +219,89 @@ class OpenSearchEngine(SearchEngine):
     def keyword(self, terms, filters, limit):
         if not terms:
             return Ranked([], [], 0)
-        body = {
+        return self._keyword_ranked(self._search(self._keyword_body(terms, filters, limit)))
+
+    def _knn_query(self, vector, filters: Filters, k: int, exclude: Sequence[str] = ()) -> dict:
+        knn: dict = {"vector": np.asarray(vector, dtype=np.float32).tolist(), "k": k}
+        clauses = self._filter_clauses(filters)
+        if clauses or exclude:  # Lucene efficient filtering: k hits whatever the filters
+            knn["filter"] = {"bool": {"filter": clauses, "must_not": [{"ids": {"values": list(exclude)}}]}}
+        return {"knn": {"embedding": knn}}
+
+    def _keyword_body(self, terms, filters: Filters, limit: int) -> dict:
+        return {
             "size": limit, "_source": False, "track_total_hits": True,
             "query": {"bool": {"should": self._terms_should(terms), "minimum_should_match": 1,
                                "filter": self._filter_clauses(filters)}},
             "sort": [{"_score": "desc"}, {"doc_id": "asc"}],
         }
-        resp = self._search(body)
+
+    @staticmethod
+    def _keyword_ranked(resp: dict) -> Ranked:
         hits = resp["hits"]["hits"]
         return Ranked([h["_id"] for h in hits], [float(h["_score"]) for h in hits], resp["hits"]["total"]["value"])
 
-    def semantic(self, vector, filters, k, exclude=()):
-        knn: dict = {"vector": np.asarray(vector, dtype=np.float32).tolist(), "k": k}
-        clauses = self._filter_clauses(filters)
-        if clauses or exclude:
-            knn["filter"] = {"bool": {"filter": clauses, "must_not": [{"ids": {"values": list(exclude)}}]}}
-        resp = self._search({"size": k, "_source": False, "query": {"knn": {"embedding": knn}}})
-        hits = resp["hits"]["hits"]
+    @staticmethod
+    def _semantic_ranked(resp: dict) -> Ranked:
         # Lucene's cosinesimil score is (1 + cos) / 2; report the cosine itself.
-        scored = sorted(((2.0 * float(h["_score"]) - 1.0, h["_id"]) for h in hits), key=lambda p: (-p[0], p[1]))
+        scored = sorted(((2.0 * float(h["_score"]) - 1.0, h["_id"]) for h in resp["hits"]["hits"]),
+                        key=lambda p: (-p[0], p[1]))
         return Ranked([i for _, i in scored], [s for s, _ in scored], len(scored))
+
+    def semantic(self, vector, filters, k, exclude=()):
+        resp = self._search({"size": k, "_source": False, "query": self._knn_query(vector, filters, k, exclude)})
+        return self._semantic_ranked(resp)
+
+    def retrieve(self, spec: Retrieval) -> Retrieved:
+        """The whole request in one ``_msearch``: the BM25 leg, the knn leg, and per facet
+        group a size-0 body whose query is the group's result set (the terms OR the same
+        knn clause under the group's filters) with its aggregations; the body for the
+        request's own filters also counts the total."""
+        bodies: list[tuple[str, dict]] = []
+        if spec.keyword_depth is not None and spec.terms:
+            bodies.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
+        if spec.vector is not None:
+            bodies.append(("semantic", {"size": spec.k, "_source": False,
+                                        "query": self._knn_query(spec.vector, spec.filters, spec.k)}))
+        groups = list(spec.facet_groups)
+        if not any(g.filters == spec.filters for g in groups):
+            groups.insert(0, FacetGroup(spec.filters, ()))
+        for group in groups:
+            body = {"size": 0, "track_total_hits": group.filters == spec.filters,
+                    "query": self._group_query(spec, group.filters),
+                    "aggs": {n: {"terms": {"field": n, "size": FACET_AGG_SIZE}} for n in group.names}}
+            bodies.append(("group", body))
+        lines: list[dict] = []
+        for _, body in bodies:
+            lines += [{"index": self.alias}, body]
+        responses = self._call(self.client.msearch, body=lines)["responses"]
+        keyword = Ranked([], [], 0) if spec.keyword_depth is not None else None
+        semantic, total, facets = None, 0, {}
+        group_iter = iter(groups)
+        for (kind, _), resp in zip(bodies, responses):
+            if "error" in resp:
+                raise TransportError(resp.get("status", 500), resp["error"].get("type", "error"), resp["error"])
+            if kind == "keyword":
+                keyword = self._keyword_ranked(resp)
+            elif kind == "semantic":
+                semantic = self._semantic_ranked(resp)
+            else:
+                group = next(group_iter)
+                if group.filters == spec.filters:
+                    total = resp["hits"]["total"]["value"]
+                aggs = resp.get("aggregations", {})
+                facets.update({n: top_values(n, [(b["key"], b["doc_count"]) for b in aggs[n]["buckets"]],
+                                             spec.facet_size) for n in group.names})
+        return Retrieved(keyword, semantic, total, facets)
+
+    def _group_query(self, spec: Retrieval, filters: Filters) -> dict:
+        if spec.everything:
+            return {"bool": {"filter": self._filter_clauses(filters)}}
+        should = list(self._terms_should(spec.terms)) if spec.keyword_depth is not None else []
+        if spec.vector is not None:
+            should.append(self._knn_query(spec.vector, filters, spec.k))
+        return {"bool": {"filter": self._filter_clauses(filters), "should": should or [{"match_none": {}}],
+                         "minimum_should_match": 1}}
 
     def facet_counts(self, match, filters, facets, size):
         if not facets:
