@@ -53,7 +53,7 @@ import make_corpus  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 DATA = ROOT / "bench" / "data"
 KINDS = ("keyword+facets", "semantic", "hybrid", "similar")
-PRIMITIVES = ("keyword", "semantic", "facet_counts", "ordered", "fetch", "find")
+PRIMITIVES = ("retrieve", "keyword", "semantic", "facet_counts", "ordered", "fetch", "find")
 BATCH = 64
 
 

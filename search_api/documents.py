@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .analysis import get_analyzer
+from .analysis import get_analyzer, tokenize
 from .facets import FACETS, award_classes
 from .record import Innovation
 
@@ -76,6 +76,13 @@ class SearchDocument:
             field_terms = analyzer.terms(getattr(self.record, name))
             terms.extend(field_terms * weight)
         return terms + [PAD_TERM] * (lucene_exact_length(len(terms)) - len(terms))
+
+    def surface_words(self) -> list[str]:
+        """Distinct folded words of the searchable text: the spelling dictionary that typo
+        correction draws its suggestions from."""
+        r = self.record
+        text = " ".join(filter(None, (r.title, r.acronym, r.problem, r.solution, r.impact)))
+        return sorted({w for w in tokenize(text) if len(w) >= 3 and w.isalpha()})
 
     def facet_values(self) -> dict[str, list[str]]:
         entries = self.entries or [self.record]

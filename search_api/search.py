@@ -16,6 +16,7 @@ from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngin
 from .facets import FACETS
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
+from .spelling import Speller
 
 RRF_K = 60
 STATS_FACETS = ("programme", "year", "province", "sector", "agency_level")
@@ -50,6 +51,7 @@ class SearchService:
         self.semantic_k = semantic_k
         self.analyzer = get_analyzer()
         self._embed_query = lru_cache(maxsize=512)(self._embed_query_uncached)
+        self._speller: Speller | None = None
 
     # ---------------------------------------------------------------- helpers
     def _embed_query_uncached(self, text: str) -> np.ndarray:
@@ -60,13 +62,28 @@ class SearchService:
     def query_terms(self, q: str) -> list[str]:
         return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]
 
-    def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = ()) -> Plan:
+    def suggestion(self, q: str) -> str | None:
+        """The query with misspelt words corrected ("maksud Anda"), or None."""
+        frequencies = self.engine.word_frequencies()
+        if self._speller is None or self._speller.frequencies is not frequencies:
+            self._speller = Speller(frequencies, self.analyzer)
+        return self._speller.correct(q)
+
+    def _keyword_terms(self, q: str, suggestion: str | None) -> tuple[str, ...]:
+        """Typo tolerance: a corrected query matches both spellings."""
+        terms = self.query_terms(q)
+        if suggestion:
+            terms += [t for t in self.query_terms(suggestion) if t not in terms]
+        return tuple(terms)
+
+    def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = (),
+              suggestion: str | None = None) -> Plan:
         """One request to the engine: both legs, the total and the facet counts."""
         spec = Retrieval(
             filters=req.filters,
-            terms=tuple(self.query_terms(req.q)) if req.q and req.mode != "semantic" else (),
+            terms=self._keyword_terms(req.q, suggestion) if req.q and req.mode != "semantic" else (),
             keyword_depth=depth if req.q and req.mode != "semantic" else None,
-            vector=self._embed_query(req.q) if req.q and req.mode != "keyword" else None,
+            vector=self._embed_query(suggestion or req.q) if req.q and req.mode != "keyword" else None,
             k=self.semantic_k,
             everything=not req.q,
             facet_groups=facet_groups,
@@ -96,7 +113,8 @@ class SearchService:
     def search(self, req: SearchRequest) -> dict:
         started = time.perf_counter()
         depth = req.offset + req.size + (self.semantic_k if req.mode == "hybrid" else 0)
-        plan = self._plan(req, depth, self.facet_groups(req.filters))
+        suggestion = self.suggestion(req.q) if req.q else None
+        plan = self._plan(req, depth, self.facet_groups(req.filters), suggestion)
         if plan.ranked is None or req.sort != "relevance":
             ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size)
             page_ids, total = ordered.ids, ordered.total
@@ -112,6 +130,7 @@ class SearchService:
             "page": req.page,
             "size": req.size,
             "sort": req.sort,
+            "suggestion": suggestion,
             "took_ms": round((time.perf_counter() - started) * 1000, 1),
             "hits": hits,
             "facets": self._facets(req, plan.facets),

@@ -155,3 +155,11 @@ def test_documents_are_padded_to_lengths_lucene_stores_exactly():
     # Lucene's byte norm decodes 41 → 40, 123 → 120, 300 → 280 (SmallFloat.intToByte4).
     assert [lucene_exact_length(n) for n in (7, 40, 41, 123, 300)] == [7, 40, 42, 128, 312]
     assert all(lucene_exact_length(lucene_exact_length(n)) == lucene_exact_length(n) for n in range(1, 3000))
+
+
+def test_typo_tolerance_suggests_and_matches(engine_sample):
+    result = search(engine_sample, q="stuntng balita", mode="keyword", size=20)
+    assert result["suggestion"] == "stunting balita"
+    corrected = search(engine_sample, q="stunting balita", mode="keyword", size=20)
+    assert {h["id"] for h in corrected["hits"]} <= {h["id"] for h in result["hits"]}  # both spellings match
+    assert search(engine_sample, q="pantau tumbuh kembang balita", mode="keyword")["suggestion"] is None

@@ -227,3 +227,8 @@ def test_search_within_a_facet(client):
 def test_hit_without_highlight_shows_the_excerpt(client):
     html = client.get("/", params={"province": "Bali"}).text  # no query: nothing to highlight
     assert 'class="snippet excerpt"' in html
+
+
+def test_did_you_mean_links_to_the_corrected_search(client):
+    page = client.get("/", params={"q": "stuntng balita", "mode": "keyword"}).text
+    assert "Maksud Anda:" in page and "q=stunting+balita" in page

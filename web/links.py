@@ -66,6 +66,9 @@ class SearchLinks:
     def clear(self) -> str:
         return self._to(filters=Filters())
 
+    def query(self, q: str) -> str:
+        return self._to(q=q)
+
     def sort(self, sort: str) -> str:
         return self._to(sort=sort)
 

@@ -106,7 +106,9 @@ class Analyzer:
         self.lexicon = lexicon
         self.stopwords = stopwords
         self._protected = frozenset(lexicon.concepts.values())
-        self._stem = lru_cache(maxsize=200_000)(StemmerFactory().create_stemmer().stem)
+        factory = StemmerFactory()
+        self._stem = lru_cache(maxsize=200_000)(factory.create_stemmer().stem)
+        self._roots = frozenset(factory.get_words())  # Sastrawi's Indonesian root-word dictionary
         self.term_of = lru_cache(maxsize=200_000)(self._term_of)  # highlighting asks per word
 
     @classmethod
@@ -155,6 +157,11 @@ class Analyzer:
         for end, extra in reversed(inserts):
             text = text[:end] + extra + text[end:]
         return text
+
+    def is_word(self, word: str) -> bool:
+        """Whether a folded word is Indonesian as far as the root dictionary can tell
+        (the word is a root, or stems to one)."""
+        return word in self._roots or self._stem(word) in self._roots
 
     def _term_of(self, word: str) -> str | None:
         """The index term a single surface word maps to (used to highlight original text)."""

@@ -164,6 +164,10 @@ class SearchEngine(ABC):
         return self.ordered(match, spec.filters, True, 0, 0).total
 
     @abstractmethod
+    def word_frequencies(self) -> dict[str, int]:
+        """Document frequency of every surface word in the index (the spelling dictionary)."""
+
+    @abstractmethod
     def find(self, record_id: str) -> str | None:
         """The document holding a record id (a duplicate's record lives in its group's document)."""
 

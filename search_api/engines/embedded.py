@@ -23,7 +23,7 @@ from ..query import Filters
 from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
 from .snapshot import Snapshot
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY,
@@ -32,11 +32,13 @@ CREATE TABLE IF NOT EXISTS docs (
     body TEXT NOT NULL,    -- the SearchDocument as JSON
     facets TEXT NOT NULL,  -- facet name -> values, as JSON
     terms BLOB NOT NULL,   -- int32 pairs (term id, frequency) of the analysed keyword text
+    words BLOB NOT NULL,   -- int32 ids of the distinct surface words (spelling dictionary)
     vec BLOB NOT NULL      -- float32 embedding
 );
 CREATE TABLE IF NOT EXISTS members (record_id TEXT PRIMARY KEY, doc INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS members_doc ON members(doc);
 CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY, id INTEGER UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, id INTEGER UNIQUE NOT NULL);
 -- bumped by every write, so every process and thread notices a change with one cheap read
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta VALUES ('generation', 0);
@@ -115,11 +117,12 @@ class EmbeddedEngine(SearchEngine):
     def _insert(self, db: sqlite3.Connection, docs: Iterable[SearchDocument]) -> IndexResult:
         result = IndexResult()
         vocab: dict[str, int] = dict(db.execute("SELECT term, id FROM vocab"))
+        words: dict[str, int] = dict(db.execute("SELECT word, id FROM words"))
         for doc in docs:
             if doc.vector is None or len(doc.vector) == 0:
                 result.failures.append((doc.id, "document has no vector"))
                 continue
-            self._write(db, doc, vocab)
+            self._write(db, doc, vocab, words)
             result.indexed += 1
         self._bump(db)
         return result
@@ -128,7 +131,8 @@ class EmbeddedEngine(SearchEngine):
     def _bump(db: sqlite3.Connection) -> None:
         db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
 
-    def _write(self, db: sqlite3.Connection, doc: SearchDocument, vocab: dict[str, int]) -> None:
+    def _write(self, db: sqlite3.Connection, doc: SearchDocument, vocab: dict[str, int],
+               words: dict[str, int]) -> None:
         member_ids = [e.id for e in doc.entries] or [doc.id]
         # Any document holding one of these records is replaced (a group may have changed lead).
         stale = {r[0] for r in db.execute(
@@ -143,10 +147,15 @@ class EmbeddedEngine(SearchEngine):
                 vocab[term] = len(vocab)
                 db.execute("INSERT INTO vocab VALUES (?, ?)", (term, vocab[term]))
         pairs = np.array([(vocab[t], n) for t, n in frequencies.items()], dtype=np.int32).reshape(-1, 2)
+        for word in doc.surface_words():
+            if word not in words:
+                words[word] = len(words)
+                db.execute("INSERT INTO words VALUES (?, ?)", (word, words[word]))
+        word_ids = np.array([words[w] for w in doc.surface_words()], dtype=np.int32)
         cur = db.execute(
-            "INSERT INTO docs (id, sort_year, body, facets, terms, vec) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO docs (id, sort_year, body, facets, terms, words, vec) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (doc.id, doc.sort_year, json.dumps(doc.to_json(), ensure_ascii=False),
-             json.dumps(doc.facet_values(), ensure_ascii=False), pairs.tobytes(),
+             json.dumps(doc.facet_values(), ensure_ascii=False), pairs.tobytes(), word_ids.tobytes(),
              np.asarray(doc.vector, np.float32).tobytes()))
         db.executemany("INSERT INTO members VALUES (?, ?)", [(m, cur.lastrowid) for m in member_ids])
 
@@ -165,7 +174,7 @@ class EmbeddedEngine(SearchEngine):
         is not safe with WAL: a reader's -wal file would be applied to the new file.)"""
         db = self._db()
         with db:
-            for table in ("docs", "members", "vocab"):
+            for table in ("docs", "members", "vocab", "words"):
                 db.execute(f"DELETE FROM {table}")
             return self._insert(db, docs)
 
@@ -220,6 +229,9 @@ class EmbeddedEngine(SearchEngine):
                 doc.vector = np.frombuffer(vec, dtype=np.float32).tolist()
             out[doc_id] = doc
         return out
+
+    def word_frequencies(self):
+        return self._view().word_frequencies(self._db())
 
     def find(self, record_id):
         row = self._db().execute(

@@ -29,8 +29,9 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Re
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FACET_AGG_SIZE = 10_000
+WORDS_CACHE_SECONDS = 300
 
 
 def load_index_body(dimension: int) -> dict:
@@ -48,6 +49,7 @@ class OpenSearchEngine(SearchEngine):
         self.alias = alias
         # No retries: an unreachable node must turn into a quick 503, not a long wait.
         self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
+        self._words: tuple[float, dict[str, int]] | None = None
 
     @property
     def key(self) -> str:
@@ -84,10 +86,14 @@ class OpenSearchEngine(SearchEngine):
         return name
 
     def _ensure_alias(self, dimension: int) -> None:
-        if not self._concrete_indices():
+        current = self._concrete_indices()
+        if not current:
             name = self._create_index(dimension, bulk_loading=False)
             self._call(self.client.indices.update_aliases,
                        body={"actions": [{"add": {"index": name, "alias": self.alias}}]})
+        elif not all(i.startswith(f"{self.alias}-s{SCHEMA_VERSION}-") for i in current):
+            raise EngineUnavailable(f"index {current[0]!r} has an older schema than {SCHEMA_VERSION}: "
+                                    "run `jippnas reindex` to rebuild it")
 
     def drop(self) -> None:
         """Delete the alias and every index behind it (tests, teardown)."""
@@ -102,6 +108,7 @@ class OpenSearchEngine(SearchEngine):
             "doc_id": doc.id,
             "record_ids": [e.id for e in doc.entries] or [doc.id],
             "terms": " ".join(doc.keyword_terms()),
+            "words": doc.surface_words(),
             "sort_year": doc.sort_year,
             "years": [int(y) for y in facets["year"]],
             **{f.name: facets[f.name] for f in FACETS},
@@ -334,6 +341,27 @@ class OpenSearchEngine(SearchEngine):
                     doc.vector = d["_source"].get("embedding")
                 out[d["_id"]] = doc
         return out
+
+    def word_frequencies(self):
+        """Pages through a composite aggregation over ``words``; cached for a few minutes,
+        since only suggestions depend on it."""
+        cached = self._words
+        if cached and time.monotonic() - cached[0] < WORDS_CACHE_SECONDS:
+            return cached[1]
+        words: dict[str, int] = {}
+        after = None
+        while True:
+            composite: dict = {"size": 10_000, "sources": [{"w": {"terms": {"field": "words"}}}]}
+            if after:
+                composite["after"] = after
+            resp = self._search({"size": 0, "aggs": {"words": {"composite": composite}}})
+            agg = resp["aggregations"]["words"]
+            words.update((b["key"]["w"], b["doc_count"]) for b in agg["buckets"])
+            after = agg.get("after_key")
+            if not agg["buckets"] or not after:
+                break
+        self._words = (time.monotonic(), words)
+        return words
 
     def find(self, record_id):
         resp = self._search({"size": 1, "_source": False, "query": {"term": {"record_ids": record_id}}})

@@ -38,7 +38,7 @@ class FacetColumn:
 class Snapshot:
     def __init__(self, db: sqlite3.Connection, version: int):
         self.version = version
-        rows = db.execute("SELECT rowid, id, sort_year, facets, terms, vec FROM docs ORDER BY rowid").fetchall()
+        rows = db.execute("SELECT rowid, id, sort_year, facets, terms, vec, words FROM docs ORDER BY rowid").fetchall()
         self.n = len(rows)
         self.ids: list[str] = [r[1] for r in rows]
         self.position = {doc_id: i for i, doc_id in enumerate(self.ids)}
@@ -55,6 +55,8 @@ class Snapshot:
         # Listings: year (missing years last in both directions), then id.
         self.newest = np.lexsort((id_rank, -years, missing))
         self.oldest = np.lexsort((id_rank, years, missing))
+        self._word_ids = np.frombuffer(b"".join(r[6] for r in rows), dtype=np.int32)
+        self._words: dict[str, int] | None = None
         self._scores: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
         self._masks: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._lock = Lock()
@@ -84,6 +86,15 @@ class Snapshot:
                     pair_code.append(codes.setdefault(value, len(codes)))
             self.facets[facet.name] = FacetColumn(list(codes), codes, np.array(pair_doc, dtype=np.int32),
                                                   np.array(pair_code, dtype=np.int32))
+
+    def word_frequencies(self, db: sqlite3.Connection) -> dict[str, int]:
+        """Surface word → document frequency, built on first use (only typo correction needs it)."""
+        with self._lock:
+            if self._words is None:
+                df = np.bincount(self._word_ids)
+                self._words = {w: int(df[i]) for w, i in db.execute("SELECT word, id FROM words")
+                               if i < len(df) and df[i] > 0}
+            return self._words
 
     # ---------------------------------------------------------------- keyword
     def scores(self, terms: Sequence[str]) -> np.ndarray:
