@@ -9,7 +9,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from .analysis import get_analyzer
+from .analysis import fold, get_analyzer
 from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
 from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngine
@@ -68,6 +68,12 @@ class SearchService:
         if self._speller is None or self._speller.frequencies is not frequencies:
             self._speller = Speller(frequencies, self.analyzer)
         return self._speller.correct(q)
+
+    def _telling(self, words: list[str], max_share: float = 0.10) -> list[str]:
+        """Shared words worth showing as a reason: not ones in more than 10% of innovations
+        ("lebih", "layanan" match everything and explain nothing)."""
+        frequencies, n = self.engine.word_frequencies(), max(self.engine.count(), 1)
+        return [w for w in words if frequencies.get(fold(w), 0) <= max_share * n]
 
     def _keyword_terms(self, q: str, suggestion: str | None) -> tuple[str, ...]:
         """Typo tolerance: a corrected query matches both spellings."""
@@ -183,7 +189,7 @@ class SearchService:
             item = other.summary()
             sim = float(np.dot(np.asarray(other.vector, np.float32), vector))
             item["why"] = {"semantic_similarity": round(sim, 4),
-                           "shared_terms": shared_words(other.record.problem, own_terms)}
+                           "shared_terms": self._telling(shared_words(other.record.problem, own_terms))}
             out.append(item)
         return out
 
@@ -198,7 +204,7 @@ class SearchService:
             doc = docs[hit["id"]]
             text = " ".join(filter(None, (doc.record.title, doc.record.problem, doc.record.solution)))
             hit["why"] = {
-                "shared_terms": shared_words(text, terms),
+                "shared_terms": self._telling(shared_words(text, terms)),
                 "semantic_similarity": round(float(np.dot(np.asarray(doc.vector, np.float32), qvec)), 4),
                 "keyword_rank": hit["explain"]["keyword_rank"],
                 "semantic_rank": hit["explain"]["semantic_rank"],

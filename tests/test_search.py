@@ -163,3 +163,10 @@ def test_typo_tolerance_suggests_and_matches(engine_sample):
     corrected = search(engine_sample, q="stunting balita", mode="keyword", size=20)
     assert {h["id"] for h in corrected["hits"]} <= {h["id"] for h in result["hits"]}  # both spellings match
     assert search(engine_sample, q="pantau tumbuh kembang balita", mode="keyword")["suggestion"] is None
+
+
+def test_shared_terms_leave_out_words_found_everywhere(engine_sample):
+    frequencies, n = engine_sample.engine.word_frequencies(), engine_sample.engine.count()
+    items = engine_sample.service.similar("iga-inv-0069", 10)
+    shown = [w for i in items for w in i["why"]["shared_terms"]]
+    assert shown and all(frequencies[w.lower()] <= 0.10 * n for w in shown)
