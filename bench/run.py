@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -308,7 +309,9 @@ def query_phase(args) -> dict:
                 out["breakdown_c1_ms_per_query"][kind] = parts
     out["serve_peak_rss_mib"] = round(peak_rss_mib(), 1)
 
-    # The floor: real query embedding + numpy brute-force scan of the same vectors.
+    # The floor: real query embedding + numpy brute-force scan of the same vectors, with one
+    # BLAS thread as the embedded engine runs it (spinning BLAS threads slow the embedder).
+    threadpool_limits(1, user_api="blas")
     matrix = np.load(args.vectors)
     emb, scan, total = [], [], []
     for req in requests["hybrid"][: min(len(requests["hybrid"]), 300)]:
