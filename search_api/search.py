@@ -42,6 +42,8 @@ class Plan:
     semantic: Ranked | None = None
     fused: dict[str, float] | None = None
     facets: dict | None = None
+    suggestion: str | None = None  # the query with misspelt words corrected
+    vector: np.ndarray | None = None  # the query embedding, when there is a semantic leg
 
 
 class SearchService:
@@ -82,30 +84,31 @@ class SearchService:
             terms += [t for t in self.query_terms(suggestion) if t not in terms]
         return tuple(terms)
 
-    def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = (),
-              suggestion: str | None = None) -> Plan:
-        """One request to the engine: both legs, the total and the facet counts."""
+    def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = ()) -> Plan:
+        """One request to the engine: both legs, the total and the facet counts. A misspelt
+        query is searched with its correction too, so every view of it (page, export,
+        similar problems) sees the same result set."""
+        suggestion = self.suggestion(req.q) if req.q else None
+        keyword_leg, semantic_leg = req.q and req.mode != "semantic", req.q and req.mode != "keyword"
         spec = Retrieval(
             filters=req.filters,
-            terms=self._keyword_terms(req.q, suggestion) if req.q and req.mode != "semantic" else (),
-            keyword_depth=depth if req.q and req.mode != "semantic" else None,
-            vector=self._embed_query(suggestion or req.q) if req.q and req.mode != "keyword" else None,
+            terms=self._keyword_terms(req.q, suggestion) if keyword_leg else (),
+            keyword_depth=depth if keyword_leg else None,
+            vector=self._embed_query(suggestion or req.q) if semantic_leg else None,
             k=self.semantic_k,
             everything=not req.q,
             facet_groups=facet_groups,
             facet_size=req.facet_size,
         )
         got = self.engine.retrieve(spec)
-        match = spec.match(got.semantic.ids if got.semantic else ())
-        if not req.q:
-            return Plan(match, None, got.total, facets=got.facets)
-        if got.semantic is None:
-            return Plan(match, got.keyword.ids, got.total, got.keyword, facets=got.facets)
-        if got.keyword is None:
-            return Plan(match, got.semantic.ids, got.total, None, got.semantic, facets=got.facets)
-        fused = rrf([got.keyword.ids, got.semantic.ids])
-        ranked = sorted(fused, key=lambda d: (-fused[d], d))
-        return Plan(match, ranked, got.total, got.keyword, got.semantic, fused, got.facets)
+        plan = Plan(spec.match(got.semantic.ids if got.semantic else ()), None, got.total, got.keyword,
+                    got.semantic, facets=got.facets, suggestion=suggestion, vector=spec.vector)
+        if got.keyword is not None and got.semantic is not None:
+            plan.fused = rrf([got.keyword.ids, got.semantic.ids])
+            plan.ranked = sorted(plan.fused, key=lambda d: (-plan.fused[d], d))
+        elif req.q:
+            plan.ranked = (got.keyword or got.semantic).ids
+        return plan
 
     @staticmethod
     def facet_groups(filters: Filters) -> tuple[FacetGroup, ...]:
@@ -117,10 +120,13 @@ class SearchService:
 
     # ---------------------------------------------------------------- search
     def search(self, req: SearchRequest) -> dict:
+        return self._search(req)[0]
+
+    def _search(self, req: SearchRequest) -> tuple[dict, Plan, dict[str, SearchDocument]]:
+        """The response, with the plan and page documents behind it (for similar_problems)."""
         started = time.perf_counter()
         depth = req.offset + req.size + (self.semantic_k if req.mode == "hybrid" else 0)
-        suggestion = self.suggestion(req.q) if req.q else None
-        plan = self._plan(req, depth, self.facet_groups(req.filters), suggestion)
+        plan = self._plan(req, depth, self.facet_groups(req.filters))
         if plan.ranked is None or req.sort != "relevance":
             ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size)
             page_ids, total = ordered.ids, ordered.total
@@ -129,18 +135,19 @@ class SearchService:
         docs = self.engine.fetch(page_ids, with_vectors=req.explain and plan.semantic is not None)
         terms = set(plan.match.terms)
         hits = [self._hit(docs[i], terms, plan, req) for i in page_ids if i in docs]
-        return {
+        result = {
             "query": req.q,
             "mode": req.mode,
             "total": total,
             "page": req.page,
             "size": req.size,
             "sort": req.sort,
-            "suggestion": suggestion,
+            "suggestion": plan.suggestion,
             "took_ms": round((time.perf_counter() - started) * 1000, 1),
             "hits": hits,
             "facets": self._facets(req, plan.facets),
         }
+        return result, plan, docs
 
     def _hit(self, doc: SearchDocument, terms: set[str], plan: Plan, req: SearchRequest) -> dict:
         hit = doc.summary()
@@ -196,10 +203,8 @@ class SearchService:
     def similar_problems(self, problem: str, filters: Filters, size: int) -> dict:
         """Rank innovations by how well they solved a described problem, saying why."""
         req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, explain=True)
-        result = self.search(req)
-        qvec = self._embed_query(problem)
-        docs = self.engine.fetch([h["id"] for h in result["hits"]], with_vectors=True)
-        terms = set(self.query_terms(problem))
+        result, plan, docs = self._search(req)  # explain: the page documents carry their vectors
+        qvec, terms = plan.vector, set(plan.match.terms)
         for hit in result["hits"]:
             doc = docs[hit["id"]]
             text = " ".join(filter(None, (doc.record.title, doc.record.problem, doc.record.solution)))

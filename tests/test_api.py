@@ -130,3 +130,11 @@ def test_cors_only_for_configured_origins(sample):
         assert ok.headers["access-control-allow-origin"] == "https://portal.example.go.id"
         other = client.get("/api/v1/stats", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_export_of_a_misspelt_query_matches_the_page(api_client):
+    params = {"q": "stuntng balita", "mode": "keyword"}
+    page = api_client.get("/api/v1/search", params=params).json()
+    assert page["suggestion"] == "stunting balita"
+    lines = api_client.get("/api/v1/export", params={**params, "format": "jsonl"}).text.splitlines()
+    assert len(lines) == page["total"] > 0

@@ -20,8 +20,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..documents import SearchDocument
-from ..query import Filters
-from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
+from .base import EngineUnavailable, IndexResult, Ranked, SearchEngine, top_values
 from .snapshot import Snapshot
 
 SCHEMA_VERSION = 3
