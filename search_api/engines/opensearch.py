@@ -276,7 +276,7 @@ class OpenSearchEngine(SearchEngine):
         for group in groups:
             body = {"size": 0, "track_total_hits": group.filters == spec.filters,
                     "query": self._group_query(spec, group.filters),
-                    "aggs": {n: {"terms": {"field": n, "size": FACET_AGG_SIZE}} for n in group.names}}
+                    "aggs": self._facet_aggs(group.names)}
             bodies.append(("group", body))
         lines: list[dict] = []
         for _, body in bodies:
@@ -296,9 +296,7 @@ class OpenSearchEngine(SearchEngine):
                 group = next(group_iter)
                 if group.filters == spec.filters:
                     total = resp["hits"]["total"]["value"]
-                aggs = resp.get("aggregations", {})
-                facets.update({n: top_values(n, [(b["key"], b["doc_count"]) for b in aggs[n]["buckets"]],
-                                             spec.facet_size) for n in group.names})
+                facets.update(self._facet_values(resp, group.names, spec.facet_size))
         return Retrieved(keyword, semantic, total, facets)
 
     def _group_query(self, spec: Retrieval, filters: Filters) -> dict:
@@ -310,14 +308,21 @@ class OpenSearchEngine(SearchEngine):
         return {"bool": {"filter": self._filter_clauses(filters), "should": should or [{"match_none": {}}],
                          "minimum_should_match": 1}}
 
+    @staticmethod
+    def _facet_aggs(names) -> dict:
+        return {n: {"terms": {"field": n, "size": FACET_AGG_SIZE}} for n in names}
+
+    @staticmethod
+    def _facet_values(resp: dict, names, size: int) -> dict:
+        aggs = resp.get("aggregations", {})
+        return {n: top_values(n, [(b["key"], b["doc_count"]) for b in aggs[n]["buckets"]], size) for n in names}
+
     def facet_counts(self, match, filters, facets, size):
         if not facets:
             return {}
         body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
-                "aggs": {name: {"terms": {"field": name, "size": FACET_AGG_SIZE}} for name in facets}}
-        aggs = self._search(body)["aggregations"]
-        return {name: top_values(name, [(b["key"], b["doc_count"]) for b in aggs[name]["buckets"]], size)
-                for name in facets}
+                "aggs": self._facet_aggs(facets)}
+        return self._facet_values(self._search(body), facets, size)
 
     def ordered(self, match, filters, newest_first, offset, limit):
         order = "desc" if newest_first else "asc"
