@@ -24,7 +24,7 @@ from ..facets import FACETS
 from ..query import Filters
 
 K1, B = 1.2, 0.75
-SCORE_CACHE_SIZE = 8
+CACHE_SIZE = 8
 
 
 @dataclass(frozen=True)
@@ -97,16 +97,29 @@ class Snapshot:
             return self._words
 
     # ---------------------------------------------------------------- keyword
+    def _cached(self, cache: OrderedDict, key, compute):
+        """A small LRU per kind of result: one request asks for the same scores or filter
+        mask several times (legs, total, facet groups)."""
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = compute()
+        with self._lock:
+            cache[key] = value
+            if len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        return value
+
     def scores(self, terms: Sequence[str]) -> np.ndarray:
         """FTS5 bm25 of every document for an OR of ``terms`` (0 where nothing matches)."""
         key = tuple(dict.fromkeys(terms))
-        with self._lock:
-            if key in self._scores:
-                self._scores.move_to_end(key)
-                return self._scores[key]
+        return self._cached(self._scores, key, lambda: self._bm25(key))
+
+    def _bm25(self, terms: tuple[str, ...]) -> np.ndarray:
         scores = np.zeros(self.n, dtype=np.float64)
         norm = K1 * (1 - B + B * self.doc_len / self.avgdl) if self.n else self.doc_len
-        for term in key:
+        for term in terms:
             tid = self.vocab.get(term)
             if tid is None or tid + 1 >= len(self.ptr):
                 continue
@@ -116,10 +129,6 @@ class Snapshot:
             idf = math.log((self.n - n + 0.5) / (n + 0.5))
             idf = idf if idf > 0 else 1e-6  # FTS5's floor for terms in over half the rows
             scores[docs] += idf * tf * (K1 + 1) / (tf + norm[docs])
-        with self._lock:
-            self._scores[key] = scores
-            if len(self._scores) > SCORE_CACHE_SIZE:
-                self._scores.popitem(last=False)
         return scores
 
     # ---------------------------------------------------------------- filters and match sets
@@ -127,10 +136,9 @@ class Snapshot:
         """Documents passing the filters (None: no filter)."""
         if not filters:
             return None
-        key = filters.key()
-        with self._lock:
-            if key in self._masks:
-                return self._masks[key]
+        return self._cached(self._masks, filters.key(), lambda: self._mask(filters))
+
+    def _mask(self, filters: Filters) -> np.ndarray:
         mask = np.ones(self.n, dtype=bool)
         for name, values in filters.values.items():
             column = self.facets[name]
@@ -142,10 +150,6 @@ class Snapshot:
             lo, hi = filters.year_from or 0, filters.year_to or 9999
             wanted = np.array([lo <= int(v) <= hi for v in column.values] + [False], dtype=bool)
             mask &= self._docs_with(column, wanted)
-        with self._lock:
-            self._masks[key] = mask
-            if len(self._masks) > SCORE_CACHE_SIZE:
-                self._masks.popitem(last=False)
         return mask
 
     def _docs_with(self, column: FacetColumn, wanted_codes: np.ndarray) -> np.ndarray:
