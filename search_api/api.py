@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .engines import EngineUnavailable
 from .facets import FACETS_BY_NAME
-from .query import MAX_SIZE, QueryError, SearchRequest
+from .query import MAX_SIZE, QueryError, SearchRequest, group_params
 from .runtime import Runtime
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -40,11 +40,8 @@ def runtime(request: Request) -> Runtime:
 
 
 def parse_search(request: Request) -> SearchRequest:
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, []).append(value)
     try:
-        return SearchRequest.parse(params)
+        return SearchRequest.parse(group_params(request.query_params.multi_items()))
     except QueryError as exc:
         raise ApiError(422, "invalid_parameter", exc.message, {"parameter": exc.param}) from None
 

@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Container, Iterable, Mapping, Sequence
 
 from .facets import FACETS_BY_NAME
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "oldest")
 MAX_SIZE = 100
+
+
+def group_params(pairs: Iterable[tuple[str, str]], names: Container[str] | None = None) -> dict[str, list[str]]:
+    """Repeated query-string parameters as lists (``province=A&province=B``), optionally
+    only those in ``names``: the form ``SearchRequest.parse`` takes."""
+    params: dict[str, list[str]] = {}
+    for key, value in pairs:
+        if names is None or key in names:
+            params.setdefault(key, []).append(value)
+    return params
 
 
 class QueryError(ValueError):

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from search_api.engines import EngineUnavailable
-from search_api.query import QueryError, SearchRequest
+from search_api.query import QueryError, SearchRequest, group_params
 from search_api.regions import provinces
 
 from . import i18n
@@ -57,11 +57,7 @@ def _render(request: Request, name: str, context: dict, status: int = 200, **kwa
 
 
 def _params(request: Request, names=None) -> dict[str, list[str]]:
-    params: dict[str, list[str]] = {}
-    for key, value in request.query_params.multi_items():
-        if names is None or key in names:
-            params.setdefault(key, []).append(value)
-    return params
+    return group_params(request.query_params.multi_items(), names)
 
 
 def _facet_queries(request: Request) -> dict[str, str]:
