@@ -151,7 +151,7 @@ class SearchService:
 
     def _hit(self, doc: SearchDocument, terms: set[str], plan: Plan, req: SearchRequest) -> dict:
         hit = doc.summary()
-        hit["score"] = round(plan.fused[doc.id], 6) if plan.fused else _leg_score(plan, doc.id)
+        hit["score"] = _score(plan, doc.id)
         hit["highlights"] = {f: [s] for f in DISPLAY_FIELDS
                              if (s := snippet(f, getattr(doc.record, f), terms)) is not None}
         if req.explain:
@@ -245,7 +245,11 @@ class SearchService:
             yield from (docs[i] for i in ids if i in docs)
 
 
-def _leg_score(plan: Plan, doc_id: str) -> float | None:
+def _score(plan: Plan, doc_id: str) -> float | None:
+    """The fused score, else the leg's; None for a document in the result set but beyond
+    the depth the legs were read to (a date-sorted page can reach those)."""
+    if plan.fused and doc_id in plan.fused:
+        return round(plan.fused[doc_id], 6)
     for leg in (plan.keyword, plan.semantic):
         if leg and doc_id in leg.ids:
             return round(leg.scores[leg.ids.index(doc_id)], 6)
@@ -254,7 +258,7 @@ def _leg_score(plan: Plan, doc_id: str) -> float | None:
 
 def _explain(plan: Plan, doc_id: str) -> dict:
     out = {"keyword_rank": None, "keyword_score": None, "semantic_rank": None, "semantic_similarity": None,
-           "rrf_score": round(plan.fused[doc_id], 6) if plan.fused else None}
+           "rrf_score": round(plan.fused[doc_id], 6) if plan.fused and doc_id in plan.fused else None}
     if plan.keyword and doc_id in plan.keyword.ids:
         i = plan.keyword.ids.index(doc_id)
         out["keyword_rank"], out["keyword_score"] = i + 1, round(plan.keyword.scores[i], 4)

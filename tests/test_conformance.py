@@ -100,3 +100,25 @@ def test_similar_and_stats_agree(pair):
         b = [i["id"] for i in eng.service.similar(rid, 10)]
         assert len(set(a) & set(b)) >= 9 and rid not in b
     assert ref.service.stats() == eng.service.stats()
+
+
+BROAD = "antrean kesehatan dokumen desa ktp layanan stunting sampah"
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_hybrid_date_sort_lists_the_relevance_set_in_year_order(engine_sample, sort):
+    """Regression (issue 9.1): a date-sorted hybrid page reaches documents beyond the depth
+    the keyword leg was read to, which have no fused score; that was a 500."""
+    by_relevance = run(engine_sample, q=BROAD, size=100)
+    pages, page = [], 1
+    while True:
+        got = run(engine_sample, q=BROAD, sort=sort, size=10, page=page)  # keyword leg read to 110
+        assert got["total"] == by_relevance["total"]
+        pages += got["hits"]
+        if len(pages) >= got["total"] or not got["hits"]:
+            break
+        page += 1
+    assert len(pages) == by_relevance["total"] > 110
+    years = [h["year"] if h["year"] is not None else (-1 if sort == "newest" else 10_000) for h in pages]
+    assert years == sorted(years, reverse=sort == "newest")
+    assert len({h["id"] for h in pages}) == len(pages)
