@@ -98,6 +98,13 @@ def read_csv(path: Path, delimiter: str) -> Iterator[SourceRow]:
                 span, consumed = reader.line_num - consumed, reader.line_num
                 if not any(v.strip() for v in values):
                     continue
+                swallowed = _swallowed_line(lines, first_line, span, delimiter, width)
+                if swallowed is not None:
+                    yield SourceRow(str(path), f"line {first_line}", error=(
+                        f"a quoted field runs on into line {swallowed}, which holds a whole record's worth of "
+                        f"{delimiter!r}-separated fields (unbalanced quote?); line {swallowed} is read on its own"))
+                    restart_at = swallowed - 1
+                    break
                 if len(values) == width:
                     yield SourceRow(str(path), f"line {first_line}", raw=dict(zip(header, values)))
                     continue
@@ -113,6 +120,16 @@ def read_csv(path: Path, delimiter: str) -> Iterator[SourceRow]:
         if restart_at is None:
             return
         pos = restart_at
+
+
+def _swallowed_line(lines: list[str], first_line: int, span: int, delimiter: str, width: int) -> int | None:
+    """The 1-based number of a continuation line of a multi-line record that holds a full
+    record's worth of separators: a quote left open swallowed that row into a field, even
+    when the field count still comes out right. Legitimate multi-line text never holds that many."""
+    for number in range(first_line + 1, first_line + span):
+        if lines[number - 1].count(delimiter) >= width - 1:
+            return number
+    return None
 
 
 # ---------------------------------------------------------------- value transforms

@@ -101,6 +101,24 @@ def test_iga_csv_with_broken_rows(tmp_path):
     assert len(rejects) == 4
 
 
+def test_open_quote_that_swallows_a_whole_row_is_reported_and_the_row_kept(tmp_path):
+    """Regression (issue 9.2): a quote opened in the last field swallowed the next row into it
+    and the field count still came out right, so the import said 'rejected 0' and lost a row."""
+    lines = [
+        IGA_HEADER,
+        'g-1;One;Pemkab A;Kabupaten;Bali;2021;Kesehatan;;;Masalah;Solusi;;;;"https://example.org/a',
+        'g-2;Two;Pemkab B;Kabupaten;Bali;2020;Kesehatan;;;Masalah;Solusi;;;;https://example.org/b"',
+        "g-3;Three;Pemkab C;Kabupaten;Bali;2020;Kesehatan;;;Masalah;Solusi;;;;",
+    ]
+    path = tmp_path / "iga.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records, rejects = map_file(path, "iga")
+    assert sorted(r.id for r in records) == ["iga-g-2", "iga-g-3"]
+    assert len(rejects) == 1
+    position, field, reason = rejects[0]
+    assert (position, field) == ("line 2", "row") and "line 3" in reason and "quote" in reason
+
+
 def test_csv_row_with_too_few_fields_is_reported(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text(IGA_HEADER + "\nonly;three;fields\n", encoding="utf-8")
