@@ -1,7 +1,6 @@
 """Import and reindex: source files → catalog → embeddings → search engine."""
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -10,6 +9,7 @@ from search_api.catalog import Catalog
 from search_api.documents import SearchDocument
 from search_api.embeddings import Embedder, VectorCache, embed_with_cache
 from search_api.engines import SearchEngine
+from search_api.spreadsheet import SpreadsheetWriter
 
 from .dedupe import group_records
 from .progress import Progress
@@ -42,7 +42,7 @@ class ImportReport:
     def write_rejects(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh)
+            out = SpreadsheetWriter(fh)
             out.writerow(["file", "position", "record_id", "field", "reason"])
             for r in self.rejects:
                 out.writerow([r.file, r.position, r.record_id or "", r.field, r.reason])

@@ -1,7 +1,6 @@
 """The JSON API (design §5), versioned under /api/v1."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -18,6 +17,7 @@ from .engines import EngineUnavailable
 from .facets import FACETS_BY_NAME
 from .query import MAX_SIZE, QueryError, SearchRequest, group_params
 from .runtime import Runtime
+from .spreadsheet import SpreadsheetWriter
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -124,7 +124,7 @@ def export(request: Request, format: str = Query("csv", pattern="^(csv|jsonl)$")
 
 def _csv_lines(docs) -> Iterator[str]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = SpreadsheetWriter(buffer)
     buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
     writer.writerow(EXPORT_COLUMNS)
     for doc in docs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -138,3 +139,47 @@ def test_export_of_a_misspelt_query_matches_the_page(api_client):
     assert page["suggestion"] == "stunting balita"
     lines = api_client.get("/api/v1/export", params={**params, "format": "jsonl"}).text.splitlines()
     assert len(lines) == page["total"] > 0
+
+
+def test_export_cells_never_run_as_formulas(tmp_runtime, tmp_path):
+    """Regression (issue 9.3): cells starting with = + - @ (or tab/CR) were written raw, so a
+    record titled =HYPERLINK(...) became a live formula in the researcher's spreadsheet."""
+    from indexer.pipeline import Indexer
+    from tests.test_pipeline import KIPP_ROW
+
+    payloads = {"judul_inovasi": '=HYPERLINK("http://evil.example","klik")', "singkatan": "+SUM(1,1)",
+                "permasalahan": "-2+3 warga", "solusi": "@cmd|' /C calc'!A0"}
+    path = tmp_path / "kipp.json"
+    path.write_text(json.dumps([{**KIPP_ROW, **payloads}]))
+    Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
+            show_progress=False).import_files([path])
+    with TestClient(create_app(tmp_runtime.settings)) as c:
+        text = c.get("/api/v1/export", params={"format": "csv"}).text
+    (row,) = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert row["title"] == "'" + payloads["judul_inovasi"]
+    assert row["acronym"] == "'+SUM(1,1)"
+    assert row["problem"] == "'-2+3 warga" and row["solution"].startswith("'@")
+    assert row["agency"] == KIPP_ROW["instansi"]  # ordinary text is untouched
+
+
+def test_safe_cell_covers_every_formula_start():
+    from search_api.spreadsheet import safe_cell
+
+    for start in ("=", "+", "-", "@", "\t", "\r"):
+        assert safe_cell(start + "1") == "'" + start + "1"
+    assert safe_cell("Kota Bandung") == "Kota Bandung" and safe_cell(2021) == 2021 and safe_cell("") == ""
+
+
+def test_rejects_report_cells_never_run_as_formulas(tmp_runtime, tmp_path, monkeypatch):
+    from indexer.pipeline import Indexer
+    from tests.test_pipeline import KIPP_ROW
+
+    monkeypatch.chdir(tmp_path)
+    path = Path("=HYPERLINK(1).json")  # file names come from users too
+    path.write_text(json.dumps([{**KIPP_ROW, "judul_inovasi": ""}]))
+    report = Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
+                     show_progress=False).import_files([path])
+    out = tmp_path / "rejects.csv"
+    report.write_rejects(out)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert rows and rows[0]["file"] == "'=HYPERLINK(1).json" and all(not v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
