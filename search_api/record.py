@@ -5,13 +5,12 @@ import re
 from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .regions import normalize_province, normalize_regency
+from catalog.regions import RegionError, normalize_province, resolve_regency
 
 AgencyLevel = Literal["kementerian", "lembaga", "provinsi", "kabupaten", "kota", "bumn", "bumd", "other"]
 Programme = Literal["KIPP", "IGA", "InoLAN", "other"]
-FORMATS = ("kipp", "iga", "inolan", "canonical")
 
 # Controlled sector vocabulary; aliases map common wording (urusan, kelompok) onto it.
 SECTORS = (
@@ -56,7 +55,8 @@ class Innovation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    id: str = Field(pattern=r"^(kipp|iga|inolan|canonical)-[a-z0-9][a-z0-9._-]*$")
+    # "<source name>-<id in that source>": the entry id, stable across re-imports.
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*-[a-z0-9][a-z0-9._-]*$")
     title: str = Field(min_length=1)
     acronym: str | None = None
     agency: str = Field(min_length=1)
@@ -94,8 +94,9 @@ class Innovation(BaseModel):
 
     @field_validator("regency_city")
     @classmethod
-    def _regency(cls, value):
-        return normalize_regency(value) if value else None
+    def _regency(cls, value, info: ValidationInfo):
+        """Resolved within the record's province (validated before it) when that is known."""
+        return resolve_regency(value, info.data.get("province")).name if value else None
 
     @field_validator("sector")
     @classmethod
@@ -138,7 +139,10 @@ class Innovation(BaseModel):
         if self.regency_city is None and self.agency_level in ("kabupaten", "kota"):
             found = _PLACE_IN_AGENCY.findall(self.agency)
             if found:
-                self.regency_city = normalize_regency(" ".join(found[-1]))
+                try:
+                    self.regency_city = resolve_regency(" ".join(found[-1]), self.province).name
+                except RegionError as exc:
+                    raise RegionError(f"kabupaten/kota from agency {self.agency!r}: {exc}", exc.candidates) from None
         return self
 
     def content(self) -> dict:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from catalog.regions import normalize_province, province_names, resolve_regency
 from indexer.sources import SourceError, crosswalks, detect_format, read_csv
-from search_api.regions import normalize_province, normalize_regency
 from jippnas.cli import sample_paths
 
 IGA_HEADER = "ID;Nama Inovasi;Pemda;Jenis Pemda;Provinsi;Tahun;Urusan;Jenis Inovasi;Tahapan;Permasalahan;Solusi;Manfaat;Penghargaan;Replikasi;Tautan"
@@ -41,9 +41,7 @@ def test_sample_files_detected_and_fully_accepted(name, fmt, count):
 def test_kipp_values_are_normalised():
     records = {r.id: r for r in map_file(next(p for p in sample_paths() if p.name == "kipp.json"))[0]}
     provinces = {r.province for r in records.values() if r.province}
-    from search_api.regions import provinces as canonical
-
-    assert provinces <= set(canonical())  # "Jatim", "JAWA TIMUR", "DIY"... all canonical now
+    assert provinces <= set(province_names())  # "Jatim", "JAWA TIMUR", "DIY"... all canonical now
     r = records["kipp-inv-0004"]
     assert r.regency_city == "Kabupaten Banyumas"  # was "KABUPATEN BANYUMAS"
     assert r.year == 2022 and r.agency_level == "kabupaten" and r.programme == "KIPP"
@@ -70,7 +68,7 @@ def test_unknown_province_is_an_error():
     ("kota surabaya", "Kota Surabaya"), ("Kab.Pangkajene dan Kepulauan", "Kabupaten Pangkajene dan Kepulauan"),
 ])
 def test_regency_normalisation(raw, expected):
-    assert normalize_regency(raw) == expected
+    assert resolve_regency(raw).name == expected
 
 
 def test_iga_csv_with_broken_rows(tmp_path):

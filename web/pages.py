@@ -11,9 +11,9 @@ from fastapi.responses import FileResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from catalog.regions import province_names
 from search_api.engines import EngineUnavailable
 from search_api.query import QueryError, SearchRequest, group_params
-from search_api.regions import provinces
 
 from . import i18n
 from .charts import charts
@@ -150,7 +150,7 @@ def problem_page(request: Request):
     filters = SearchRequest.parse(_params(request, PROBLEM_FILTERS)).filters
     result = _service(request).similar_problems(problem, filters, PROBLEM_SIZE) if len(problem) >= 3 else None
     return _render(request, "problem.html", {
-        "problem": problem, "filters": filters.values, "result": result, "provinces": provinces(),
+        "problem": problem, "filters": filters.values, "result": result, "provinces": province_names(),
         "too_short": 0 < len(problem) < 3})
 
 

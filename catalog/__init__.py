@@ -1,0 +1,1 @@
+"""Controlled vocabularies shipped as data: Indonesia's provinces and kabupaten/kota."""
