@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
-from search_api.catalog import Catalog
+from catalog.store import Catalog
 from search_api.documents import SearchDocument
 from search_api.embeddings import Embedder, VectorCache, embed_with_cache
 from search_api.engines import SearchEngine
+from search_api.runtime import Runtime
 from search_api.spreadsheet import SpreadsheetWriter
 
-from .dedupe import group_records
 from .progress import Progress
 from .sources import Reject, SourceError, crosswalks, detect_format
 
@@ -59,6 +59,10 @@ class Indexer:
         self.cache = cache
         self.show_progress = show_progress
 
+    @classmethod
+    def for_runtime(cls, rt: Runtime, show_progress: bool = False) -> "Indexer":
+        return cls(rt.catalog, rt.engine, rt.embedder, rt.vector_cache(), show_progress=show_progress)
+
     # ---------------------------------------------------------------- import
     def import_files(self, paths: Sequence[Path], fmt: str = "auto") -> ImportReport:
         report = ImportReport()
@@ -93,34 +97,40 @@ class Indexer:
                 stats["rejected"] += 1
                 continue
             stats["accepted"] += 1
-            outcome = self.catalog.upsert(record, row.raw, row.file, row.position)
+            outcome = self.catalog.import_entry(record, source=record.id.split("-", 1)[0], submitted=row.raw,
+                                                by=f"file:{Path(row.file).name} {row.position}")
             setattr(report, outcome, getattr(report, outcome) + 1)
 
     # ---------------------------------------------------------------- engine sync
-    def _groups(self) -> list[list]:
-        return group_records(self.catalog.all())
-
     def sync(self) -> tuple[int, list[tuple[str, str]]]:
-        """Index every catalog record the engine lacks in its current version.
-        Safe to re-run after a crash: documents are upserted by id.
-        Returns (texts embedded, per-document failures)."""
+        """Apply the catalog's outbox to the engine: index or delete each changed innovation,
+        advancing the engine's cursor batch by batch, so a re-run after a crash indexes only
+        what is left. An index that disagrees with the catalog afterwards (lost, emptied,
+        built elsewhere) is filled again from scratch. Returns (texts embedded, failures)."""
+        embedded, failures = self._drain()
+        if not failures and self.engine.count() != self.catalog.count_published():
+            self.catalog.reset_sync(self.engine.key)
+            more, failures = self._drain()
+            embedded += more
+        return embedded, failures
+
+    def _drain(self) -> tuple[int, list[tuple[str, str]]]:
         key = self.engine.key
-        groups = self._groups()
-        if self.engine.count() != len(groups):
-            self.catalog.forget_indexed(key)  # the index was lost or built elsewhere: redo it all
         pending = self.catalog.pending(key)
-        todo = [g for g in groups if any(r.id in pending for r in g)]
-        if not todo:
-            return 0, []
-        docs = [SearchDocument.from_records(g) for g in todo]
-        embedded = self._embed(docs)
-        progress = Progress(len(docs), "indexing") if self.show_progress else None
-        failures: list[tuple[str, str]] = []
-        for start in range(0, len(docs), BATCH):
-            batch = docs[start : start + BATCH]
-            failed = dict(self.engine.index(batch).failures)
+        progress = Progress(len(pending), "indexing") if self.show_progress and pending else None
+        embedded, failures = 0, []
+        for start in range(0, len(pending), BATCH):
+            batch = pending[start : start + BATCH]
+            ids = [innovation_id for innovation_id, _ in batch]
+            docs = [SearchDocument.from_records(i, records) for i, records in self.catalog.published(ids)]
+            embedded += self._embed(docs)
+            failed = dict(self.engine.index(docs).failures) if docs else {}
+            gone = sorted(set(ids) - {d.id for d in docs})
+            if gone:
+                self.engine.delete(gone)
             failures.extend(failed.items())
-            self.catalog.mark_indexed(key, [e.id for d in batch if d.id not in failed for e in d.entries])
+            if not failed:
+                self.catalog.mark_synced(key, batch[-1][1])
             if progress:
                 progress.advance(len(batch))
         if progress:
@@ -128,23 +138,42 @@ class Indexer:
         return embedded, failures
 
     def reindex(self) -> int:
-        """Rebuild the whole index from the catalog and swap it in atomically."""
-        docs = [SearchDocument.from_records(g) for g in self._groups()]
-        embedded = self._embed(docs)
-        self._fail_on(self.engine.rebuild(docs))
-        self.catalog.forget_indexed(self.engine.key)
-        self.catalog.mark_indexed(self.engine.key, [e.id for d in docs for e in d.entries])
-        return embedded
+        """Rebuild the whole index from the catalog and swap it in atomically. Documents are
+        streamed: at most one batch of records and vectors is held at a time."""
+        key = self.engine.key
+        upto = self.catalog.outbox_position()
+        progress = Progress(self.catalog.count_published(), "reindexing") if self.show_progress else None
+        counter = {"embedded": 0}
 
-    def _embed(self, docs: list[SearchDocument]) -> int:
-        progress = Progress(len(docs), "embedding", stream=None) if self.show_progress else None
-        matrix, embedded = embed_with_cache(
-            self._embedder(), self.cache, [d.embed_text for d in docs], BATCH // 4,
-            on_batch=progress.advance if progress else None)
+        def documents() -> Iterator[SearchDocument]:
+            batch: list[SearchDocument] = []
+            for innovation_id, records in self.catalog.published():
+                batch.append(SearchDocument.from_records(innovation_id, records))
+                if len(batch) == BATCH:
+                    yield from self._embedded(batch, counter, progress)
+                    batch = []
+            yield from self._embedded(batch, counter, progress)
+
+        self._fail_on(self.engine.rebuild(documents()))
         if progress:
             progress.finish()
+        self.catalog.reset_sync(key)
+        self.catalog.mark_synced(key, upto)
+        return counter["embedded"]
+
+    def _embedded(self, batch: list[SearchDocument], counter: dict, progress: Progress | None):
+        counter["embedded"] += self._embed(batch)
+        if progress:
+            progress.advance(len(batch))
+        return batch
+
+    def _embed(self, docs: list[SearchDocument]) -> int:
+        """Give each document its float32 vector (from the cache where the text is known)."""
+        if not docs:
+            return 0
+        matrix, embedded = embed_with_cache(self._embedder(), self.cache, [d.embed_text for d in docs], BATCH // 4)
         for doc, vector in zip(docs, matrix):
-            doc.vector = vector.tolist()
+            doc.vector = vector
         return embedded
 
     @staticmethod

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
-from search_api.record import Innovation
+from catalog.record import Innovation
 
 
 @dataclass

@@ -22,7 +22,7 @@ def sample_paths() -> list[Path]:
 def _indexer(rt: Runtime, quiet: bool = False):
     from indexer.pipeline import Indexer
 
-    return Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=not quiet)
+    return Indexer.for_runtime(rt, show_progress=not quiet)
 
 
 def cmd_index(args) -> int:
@@ -47,7 +47,7 @@ def cmd_index(args) -> int:
 def cmd_reindex(args) -> int:
     rt = Runtime(get_settings())
     embedded = _indexer(rt, args.quiet).reindex()
-    print(f"reindexed {rt.engine.count()} documents from {rt.catalog().count()} catalog records "
+    print(f"reindexed {rt.engine.count()} documents from {rt.catalog.count()} catalog records "
           f"(embedded {embedded} texts)")
     return 0
 
@@ -68,7 +68,7 @@ def cmd_serve(args) -> int:
 def cmd_demo(args) -> int:
     rt = Runtime(get_settings())
     indexer = _indexer(rt)
-    if rt.catalog().count() == 0:
+    if rt.catalog.count() == 0:
         print("indexing the bundled sample (first run only; vectors are cached afterwards)")
         print(indexer.import_files(sample_paths()).summary())
     else:

@@ -20,10 +20,12 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "jippnas"
     cors_origins: str = ""
     semantic_k: int = 100
+    # sqlite:///path or postgresql://user@host/db; default: catalog.sqlite3 in data_dir
+    catalog_url: str | None = None
 
     @property
-    def catalog_path(self) -> Path:
-        return self.data_dir / "catalog.sqlite3"
+    def catalog_database_url(self) -> str:
+        return self.catalog_url or f"sqlite:///{self.data_dir / 'catalog.sqlite3'}"
 
     @property
     def index_path(self) -> Path:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .analysis import get_analyzer, tokenize
 from .facets import FACETS, award_classes
-from .record import Innovation
+from catalog.record import Innovation
 
 # Keyword field weights (design §5: title and problem boosted). Engines score one
 # analysed field in which each source field is repeated this many times, so the BM25
@@ -54,15 +56,15 @@ def lucene_exact_length(length: int) -> int:
 
 @dataclass
 class SearchDocument:
-    id: str
-    record: Innovation  # the leading record
-    entries: list[Innovation] = field(default_factory=list)  # every record of this innovation
-    vector: list[float] | None = None
+    id: str  # the innovation id (catalog)
+    record: Innovation  # the leading entry
+    entries: list[Innovation] = field(default_factory=list)  # every published entry of this innovation
+    vector: np.ndarray | None = None  # float32
 
     @classmethod
-    def from_records(cls, records: list[Innovation]) -> "SearchDocument":
-        lead = max(records, key=_completeness)
-        return cls(id=lead.id, record=lead, entries=sorted(records, key=lambda r: r.id))
+    def from_records(cls, innovation_id: str, records: list[Innovation]) -> "SearchDocument":
+        entries = sorted(records, key=lambda r: r.id)
+        return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries)
 
     @property
     def embed_text(self) -> str:
@@ -125,7 +127,7 @@ class SearchDocument:
             "is_digital": r.is_digital,
             "excerpt": _excerpt(r.problem),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
-                        for e in self.entries] if len(self.entries) > 1 else [],
+                        for e in self.entries],
         }
 
     def to_json(self) -> dict:
@@ -145,9 +147,7 @@ def _excerpt(text: str, limit: int = 220) -> str:
     return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
-_FORMAT_ORDER = {"kipp": 0, "iga": 1, "inolan": 2, "canonical": 3}
-
-
 def _completeness(r: Innovation) -> tuple:
+    """The most complete entry leads (ties: the first by id, as ``max`` keeps the first)."""
     filled = sum(1 for v in (r.acronym, r.province, r.regency_city, r.year, r.award, r.sector, r.impact) if v)
-    return (filled, len(r.problem) + len(r.solution) + len(r.impact), -_FORMAT_ORDER[r.id.split("-", 1)[0]])
+    return (filled, len(r.problem) + len(r.solution) + len(r.impact))

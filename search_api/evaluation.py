@@ -46,10 +46,10 @@ def evaluate(service: SearchService, judgments: list[dict], modes: list[str]) ->
     for mode in modes:
         totals = {"ndcg@10": 0.0, "mrr@10": 0.0, "recall@20": 0.0}
         for item in judgments:
-            # A judged record may be indexed inside its duplicate group's document.
+            # Judgments name entry ids (kipp-inv-0007) or innovation ids: each counts for its innovation.
             relevant: dict[str, int] = {}
             for record_id, grade in item["relevant"].items():
-                doc_id = service.engine.find(record_id) or record_id
+                doc_id = service.catalog.resolve(record_id) or record_id
                 relevant[doc_id] = max(relevant.get(doc_id, 0), int(grade))
             req = SearchRequest(q=item["query"], mode=mode, filters=Filters(), size=20)
             ranked = [h["id"] for h in service.search(req)["hits"]]

@@ -4,7 +4,8 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 
-from .catalog import Catalog
+from catalog.store import Catalog
+
 from .config import Settings
 from .embeddings import Embedder, VectorCache, load_embedder
 from .engines import SearchEngine, create_engine
@@ -30,11 +31,17 @@ class Runtime:
 
     @cached_property
     def service(self) -> SearchService:
-        return SearchService(self.engine, self.embedder, self.settings.semantic_k)
+        return SearchService(self.engine, self.embedder, self.catalog, self.settings.semantic_k)
 
+    @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.settings.catalog_path)
+        return Catalog(self.settings.catalog_database_url)
 
     def vector_cache(self) -> VectorCache:
         return VectorCache(self.settings.cache_dir / "vectors.sqlite3")
 
+    def close(self) -> None:
+        """Close what was opened (the engine and catalog open on first use)."""
+        for name in ("engine", "catalog"):
+            if name in self.__dict__:
+                self.__dict__.pop(name).close()

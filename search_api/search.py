@@ -9,6 +9,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from catalog.store import Catalog
+
 from .analysis import fold, get_analyzer
 from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
@@ -47,8 +49,10 @@ class Plan:
 
 
 class SearchService:
-    def __init__(self, engine: SearchEngine, embedder: Callable[[], Embedder], semantic_k: int = 100):
+    def __init__(self, engine: SearchEngine, embedder: Callable[[], Embedder], catalog: Catalog,
+                 semantic_k: int = 100):
         self.engine = engine
+        self.catalog = catalog  # resolves entry ids and merged ids to innovation ids
         self._embedder = embedder
         self.semantic_k = semantic_k
         self.analyzer = get_analyzer()
@@ -171,14 +175,16 @@ class SearchService:
         return out
 
     # ---------------------------------------------------------------- documents
-    def get(self, record_id: str) -> SearchDocument | None:
-        doc_id = self.engine.find(record_id)
+    def get(self, some_id: str) -> SearchDocument | None:
+        """The searchable innovation behind an innovation, merged or entry id (None when
+        unknown or not published)."""
+        doc_id = self.catalog.resolve(some_id)
         return self.engine.fetch([doc_id]).get(doc_id) if doc_id else None
 
-    def similar(self, record_id: str, size: int = 10) -> list[dict] | None:
+    def similar(self, some_id: str, size: int = 10) -> list[dict] | None:
         """Innovations solving a similar problem, never itself: RRF of the nearest by embedding
         and the BM25 ranking for the words of this innovation's problem statement."""
-        doc_id = self.engine.find(record_id)
+        doc_id = self.catalog.resolve(some_id)
         doc = self.engine.fetch([doc_id], with_vectors=True).get(doc_id) if doc_id else None
         if doc is None:
             return None

@@ -17,6 +17,8 @@ from search_api.runtime import Runtime
 TEST_CACHE = Path(os.environ.get("JIPPNAS_TEST_CACHE", Path.home() / ".cache" / "jippnas-test"))
 OPENSEARCH_URL = os.environ.get("JIPPNAS_OPENSEARCH_URL", "http://127.0.0.1:9200")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# An admin URL of a PostgreSQL server; each catalog test gets a database of its own there.
+POSTGRES_URL = os.environ.get("JIPPNAS_TEST_POSTGRES_URL", "")
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
@@ -41,6 +43,40 @@ def require_opensearch() -> None:
     pytest.skip(f"no OpenSearch node at {OPENSEARCH_URL} (run `make opensearch`)")
 
 
+def require_postgres() -> str:
+    import sqlalchemy as sa
+
+    reason = "JIPPNAS_TEST_POSTGRES_URL is not set (run `make postgres`)"
+    if POSTGRES_URL:
+        try:
+            with sa.create_engine(POSTGRES_URL).connect():
+                return POSTGRES_URL
+        except sa.exc.OperationalError as exc:
+            reason = f"no PostgreSQL server answers at {POSTGRES_URL}: {exc.orig}"
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}: the PostgreSQL suite must not skip")
+    pytest.skip(reason)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request, tmp_path):
+    """A fresh, empty catalog database on each backend in turn."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'catalog.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    admin_url = require_postgres()
+    name = f"jippnas_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def engine_settings(engine: str, data_dir: Path) -> Settings:
     if engine == "opensearch":
         require_opensearch()
@@ -51,7 +87,7 @@ def engine_settings(engine: str, data_dir: Path) -> Settings:
 
 def build_runtime(settings: Settings, paths=None) -> Runtime:
     rt = Runtime(settings)
-    Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=False).import_files(
+    Indexer.for_runtime(rt).import_files(
         paths or sample_paths())
     return rt
 
@@ -75,7 +111,7 @@ def sample_runtimes(tmp_path_factory):
     for rt in built.values():
         if rt.settings.engine == "opensearch":
             rt.engine.drop()
-        rt.engine.close()
+        rt.close()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +131,7 @@ def tmp_runtime(tmp_path):
     """An empty embedded runtime for tests that import their own files."""
     rt = Runtime(make_settings(tmp_path / "data"))
     yield rt
-    rt.engine.close()
+    rt.close()
 
 
 @pytest.fixture

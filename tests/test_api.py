@@ -151,8 +151,7 @@ def test_export_cells_never_run_as_formulas(tmp_runtime, tmp_path):
                 "permasalahan": "-2+3 warga", "solusi": "@cmd|' /C calc'!A0"}
     path = tmp_path / "kipp.json"
     path.write_text(json.dumps([{**KIPP_ROW, **payloads}]))
-    Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
-            show_progress=False).import_files([path])
+    Indexer.for_runtime(tmp_runtime).import_files([path])
     with TestClient(create_app(tmp_runtime.settings)) as c:
         text = c.get("/api/v1/export", params={"format": "csv"}).text
     (row,) = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
@@ -177,8 +176,7 @@ def test_rejects_report_cells_never_run_as_formulas(tmp_runtime, tmp_path, monke
     monkeypatch.chdir(tmp_path)
     path = Path("=HYPERLINK(1).json")  # file names come from users too
     path.write_text(json.dumps([{**KIPP_ROW, "judul_inovasi": ""}]))
-    report = Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
-                     show_progress=False).import_files([path])
+    report = Indexer.for_runtime(tmp_runtime).import_files([path])
     out = tmp_path / "rejects.csv"
     report.write_rejects(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))

@@ -307,7 +307,7 @@ def xss_site(tmp_path_factory, portal):
     path = tmp / "kipp.json"
     path.write_text(json.dumps([{**KIPP_ROW, "judul_inovasi": XSS_TITLE, "singkatan": ""}]))
     rt = Runtime(make_settings(tmp / "data", cors_origins=portal[1]))
-    Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=False).import_files([path])
+    Indexer.for_runtime(rt).import_files([path])
     rt.engine.close()
     with serve_app(rt.settings) as url:
         yield url

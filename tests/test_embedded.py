@@ -36,13 +36,14 @@ def test_bm25_equals_sqlite_fts5(sample):
 def test_another_process_write_is_seen(tmp_path, sample):
     path = tmp_path / "search.sqlite3"
     reader, writer = EmbeddedEngine(path), EmbeddedEngine(path)
-    docs = sample.engine.fetch(["kipp-inv-0003", "kipp-inv-0004"], with_vectors=True)
-    writer.index([docs["kipp-inv-0003"]])
+    first, second = (sample.catalog.resolve(i) for i in ("kipp-inv-0003", "kipp-inv-0004"))
+    docs = sample.engine.fetch([first, second], with_vectors=True)
+    writer.index([docs[first]])
     assert reader.count() == 1
-    writer.index([docs["kipp-inv-0004"]])  # another connection commits: the reader reloads
+    writer.index([docs[second]])  # another connection commits: the reader reloads
     assert reader.count() == 2
     assert reader.keyword(["sampah"], Filters(), 10).total == 2
-    writer.delete(["kipp-inv-0003"])
+    writer.delete([first])
     assert reader.count() == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from indexer.pipeline import Indexer
@@ -29,7 +30,7 @@ def test_mapping_is_strict_and_has_every_facet(os_runtime):
     assert all(props[f.name]["type"] == "keyword" for f in FACETS)
     assert props["embedding"]["method"]["engine"] == "lucene" and props["embedding"]["dimension"] == 384
     concrete = next(iter(client.indices.get_alias(name=alias)))
-    assert concrete.startswith(f"{alias}-s2-")
+    assert concrete.startswith(f"{alias}-s3-")
     with pytest.raises(Exception, match="strict_dynamic_mapping_exception|mapping set to strict"):
         client.index(index=alias, id="x", body={"unknown_field": 1})
 
@@ -55,7 +56,7 @@ def test_reindex_swaps_alias_while_readers_keep_answering(os_runtime):
     thread = threading.Thread(target=reader)
     thread.start()
     try:
-        Indexer(os_runtime.catalog(), engine, os_runtime.embedder, os_runtime.vector_cache(),
+        Indexer(os_runtime.catalog, engine, os_runtime.embedder, os_runtime.vector_cache(),
                 show_progress=False).reindex()
         time.sleep(0.3)
     finally:
@@ -72,11 +73,12 @@ def test_reindex_swaps_alias_while_readers_keep_answering(os_runtime):
 def test_bulk_failures_are_reported_per_document(os_runtime):
     from search_api.documents import SearchDocument
 
-    doc = SearchDocument.from_json(os_runtime.engine.fetch(["kipp-inv-0003"])["kipp-inv-0003"].to_json())
-    doc.vector = [0.1] * 10  # wrong dimension: OpenSearch refuses this one document
+    doc_id = os_runtime.catalog.resolve("kipp-inv-0003")
+    doc = SearchDocument.from_json(os_runtime.engine.fetch([doc_id])[doc_id].to_json())
+    doc.vector = np.full(10, 0.1, np.float32)  # wrong dimension: OpenSearch refuses this one document
     result = os_runtime.engine.index([doc])
     assert result.indexed == 0 and len(result.failures) == 1
-    assert result.failures[0][0] == "kipp-inv-0003" and "embedding" in result.failures[0][1]
+    assert result.failures[0][0] == doc_id and "embedding" in result.failures[0][1]
 
 
 def test_hybrid_search_with_facets_is_one_msearch(os_runtime, monkeypatch):

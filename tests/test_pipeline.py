@@ -9,8 +9,9 @@ import sys
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
-from indexer.dedupe import group_records
+from catalog.schema import entries, revisions
 from indexer.pipeline import Indexer
 from search_api.query import SearchRequest
 from tests.conftest import TEST_CACHE
@@ -24,19 +25,28 @@ KIPP_ROW = {"id_inovasi": "t-1", "judul_inovasi": "Posyandu Keliling (Poling)", 
 
 
 def indexer_for(rt):
-    return Indexer(rt.catalog(), rt.engine, rt.embedder, rt.vector_cache(), show_progress=False)
+    return Indexer.for_runtime(rt)
+
+
+def entry_state(rt) -> list:
+    with rt.catalog.db.connect() as conn:
+        return sorted(conn.execute(sa.select(entries.c.id, entries.c.updated_at, entries.c.content_hash)).all())
+
+
+def revision_count(rt) -> int:
+    with rt.catalog.db.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(revisions)).scalar_one()
 
 
 def test_reimport_changes_nothing(tmp_runtime, sample_dir):
     paths = sorted(sample_dir.iterdir())
     first = indexer_for(tmp_runtime).import_files(paths)
     assert (first.read, first.indexed, first.rejected, first.new) == (202, 202, 0, 202)
-    before = tmp_runtime.catalog().db.execute("SELECT id, updated_at, content_hash FROM records").fetchall()
+    before, revisions = entry_state(tmp_runtime), revision_count(tmp_runtime)
     second = indexer_for(tmp_runtime).import_files(paths)
     assert (second.read, second.indexed, second.unchanged, second.new, second.changed) == (202, 202, 202, 0, 0)
     assert second.embedded == 0
-    after = tmp_runtime.catalog().db.execute("SELECT id, updated_at, content_hash FROM records").fetchall()
-    assert sorted(before) == sorted(after)
+    assert entry_state(tmp_runtime) == before and revision_count(tmp_runtime) == revisions == 202
     assert tmp_runtime.engine.count() == 202
 
 
@@ -80,7 +90,7 @@ def test_lost_index_is_rebuilt_from_catalog(tmp_runtime, tmp_path):
     path = tmp_path / "kipp.json"
     path.write_text(json.dumps([KIPP_ROW, {**KIPP_ROW, "id_inovasi": "t-2", "judul_inovasi": "Lain"}]))
     indexer_for(tmp_runtime).import_files([path])
-    tmp_runtime.engine.delete(["kipp-t-1"])
+    tmp_runtime.engine.delete([tmp_runtime.catalog.resolve("kipp-t-1")])
     assert tmp_runtime.engine.count() == 1
     embedded, failures = indexer_for(tmp_runtime).sync()
     assert failures == [] and embedded == 0 and tmp_runtime.engine.count() == 2
@@ -94,16 +104,16 @@ def test_duplicates_across_programmes_become_one_result(tmp_runtime, tmp_path):
     iga.write_text(header + "\nX9;POLING (Posyandu Keliling);Pemerintah Kabupaten Malang;Kabupaten;Jawa Timur;2021;"
                    "Kesehatan;Non Digital;;Balita jarang ditimbang;Posyandu keliling;;Top 45 IGA 2021;;\n",
                    encoding="utf-8")
-    assert len(group_records(tmp_runtime.catalog().all())) == 0
     report = indexer_for(tmp_runtime).import_files([kipp, iga])
     assert report.indexed == 2
-    assert tmp_runtime.catalog().count() == 2  # both records kept
+    assert tmp_runtime.catalog.count() == 2  # both records kept
     result = tmp_runtime.service.search(SearchRequest(q="posyandu keliling", mode="keyword"))
     assert result["total"] == 1
     hit = result["hits"][0]
     assert {e["programme"] for e in hit["entries"]} == {"KIPP", "IGA"}
     assert {v["value"] for v in result["facets"]["programme"]["values"]} == {"KIPP", "IGA"}
-    assert tmp_runtime.service.get("iga-x9").id == hit["id"]
+    assert tmp_runtime.service.get("iga-x9").id == hit["id"] == tmp_runtime.catalog.resolve("kipp-t-1")
+    assert hit["id"].startswith("jip-")
 
 
 def run_cli(args, data_dir, **env):

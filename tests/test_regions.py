@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from catalog.regions import (
     RegionError, _read, normalize_province, province_names, province_of, provinces, regencies, resolve_regency,
 )
-from search_api.record import Innovation
+from catalog.record import Innovation
 
 
 def test_list_sizes_follow_the_data():

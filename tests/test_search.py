@@ -13,7 +13,10 @@ from search_api.search import rrf
 
 
 def records(rt):
-    return {r.id: r for r in rt.catalog().all()}
+    """Each innovation's record, by innovation id (the sample has one entry per innovation)."""
+    groups = dict(rt.catalog.published())
+    assert all(len(g) == 1 for g in groups.values())
+    return {innovation_id: group[0] for innovation_id, group in groups.items()}
 
 
 def keyword_matches(rt, q: str) -> set[str]:

@@ -140,8 +140,7 @@ def test_security_headers_and_api_still_json(client):
 def test_script_title_renders_as_text(tmp_runtime, tmp_path):
     path = tmp_path / "kipp.json"
     path.write_text(json.dumps([{**KIPP_ROW, "judul_inovasi": XSS_TITLE, "singkatan": ""}]))
-    Indexer(tmp_runtime.catalog(), tmp_runtime.engine, tmp_runtime.embedder, tmp_runtime.vector_cache(),
-            show_progress=False).import_files([path])
+    Indexer.for_runtime(tmp_runtime).import_files([path])
     with TestClient(create_app(tmp_runtime.settings)) as c:
         search = c.get("/", params={"q": "alert"}).text
         record_id = re.search(r'href="/inovasi/([^"]+)"', search).group(1)

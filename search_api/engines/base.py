@@ -167,10 +167,6 @@ class SearchEngine(ABC):
     def word_frequencies(self) -> dict[str, int]:
         """Document frequency of every surface word in the index (the spelling dictionary)."""
 
-    @abstractmethod
-    def find(self, record_id: str) -> str | None:
-        """The document holding a record id (a duplicate's record lives in its group's document)."""
-
     def health(self) -> dict:
         return {"status": "ok", "engine": self.name, "documents": self.count()}
 

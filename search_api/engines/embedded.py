@@ -23,7 +23,7 @@ from ..documents import SearchDocument
 from .base import EngineUnavailable, IndexResult, Ranked, SearchEngine, top_values
 from .snapshot import Snapshot
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: documents are innovations (catalog ids), no members table
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY,
@@ -35,8 +35,6 @@ CREATE TABLE IF NOT EXISTS docs (
     words BLOB NOT NULL,   -- int32 ids of the distinct surface words (spelling dictionary)
     vec BLOB NOT NULL      -- float32 embedding
 );
-CREATE TABLE IF NOT EXISTS members (record_id TEXT PRIMARY KEY, doc INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS members_doc ON members(doc);
 CREATE TABLE IF NOT EXISTS vocab (term TEXT PRIMARY KEY, id INTEGER UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS words (word TEXT PRIMARY KEY, id INTEGER UNIQUE NOT NULL);
 -- bumped by every write, so every process and thread notices a change with one cheap read
@@ -137,14 +135,7 @@ class EmbeddedEngine(SearchEngine):
 
     def _write(self, db: sqlite3.Connection, doc: SearchDocument, vocab: dict[str, int],
                words: dict[str, int]) -> None:
-        member_ids = [e.id for e in doc.entries] or [doc.id]
-        # Any document holding one of these records is replaced (a group may have changed lead).
-        stale = {r[0] for r in db.execute(
-            f"SELECT doc FROM members WHERE record_id IN ({','.join('?' * len(member_ids))})", member_ids)}
-        stale.update(r[0] for r in db.execute("SELECT rowid FROM docs WHERE id = ?", (doc.id,)))
-        for rowid in stale:
-            db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-            db.execute("DELETE FROM members WHERE doc = ?", (rowid,))
+        db.execute("DELETE FROM docs WHERE id = ?", (doc.id,))
         frequencies = Counter(doc.keyword_terms())
         for term in frequencies:
             if term not in vocab:
@@ -156,20 +147,16 @@ class EmbeddedEngine(SearchEngine):
                 words[word] = len(words)
                 db.execute("INSERT INTO words VALUES (?, ?)", (word, words[word]))
         word_ids = np.array([words[w] for w in doc.surface_words()], dtype=np.int32)
-        cur = db.execute(
+        db.execute(
             "INSERT INTO docs (id, sort_year, body, facets, terms, words, vec) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (doc.id, doc.sort_year, json.dumps(doc.to_json(), ensure_ascii=False),
              json.dumps(doc.facet_values(), ensure_ascii=False), pairs.tobytes(), word_ids.tobytes(),
              np.asarray(doc.vector, np.float32).tobytes()))
-        db.executemany("INSERT INTO members VALUES (?, ?)", [(m, cur.lastrowid) for m in member_ids])
 
     def delete(self, ids: Sequence[str]) -> None:
         db = self._db()
         with db:
-            for doc_id in ids:
-                for (rowid,) in db.execute("SELECT rowid FROM docs WHERE id = ?", (doc_id,)).fetchall():
-                    db.execute("DELETE FROM docs WHERE rowid = ?", (rowid,))
-                    db.execute("DELETE FROM members WHERE doc = ?", (rowid,))
+            db.executemany("DELETE FROM docs WHERE id = ?", [(doc_id,) for doc_id in ids])
             self._bump(db)
 
     def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
@@ -178,7 +165,7 @@ class EmbeddedEngine(SearchEngine):
         is not safe with WAL: a reader's -wal file would be applied to the new file.)"""
         db = self._db()
         with db:
-            for table in ("docs", "members", "vocab", "words"):
+            for table in ("docs", "vocab", "words"):
                 db.execute(f"DELETE FROM {table}")
             return self._insert(db, docs)
 
@@ -230,14 +217,9 @@ class EmbeddedEngine(SearchEngine):
         for doc_id, body, vec in rows:
             doc = SearchDocument.from_json(json.loads(body))
             if with_vectors:
-                doc.vector = np.frombuffer(vec, dtype=np.float32).tolist()
+                doc.vector = np.frombuffer(vec, dtype=np.float32)
             out[doc_id] = doc
         return out
 
     def word_frequencies(self):
         return self._view().word_frequencies(self._db())
-
-    def find(self, record_id):
-        row = self._db().execute(
-            "SELECT d.id FROM members m JOIN docs d ON d.rowid = m.doc WHERE m.record_id = ?", [record_id]).fetchone()
-        return row[0] if row else None

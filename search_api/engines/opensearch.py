@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from datetime import datetime, timezone
@@ -29,7 +30,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Re
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: documents are innovations (catalog ids)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
 
@@ -113,20 +114,22 @@ class OpenSearchEngine(SearchEngine):
             "years": [int(y) for y in facets["year"]],
             **{f.name: facets[f.name] for f in FACETS},
             "body": doc.to_json(),
-            "embedding": list(doc.vector),
+            "embedding": np.asarray(doc.vector, dtype=np.float32).tolist(),
         }
 
-    def _bulk(self, index: str, docs: Sequence[SearchDocument], refresh: bool) -> IndexResult:
+    def _bulk(self, index: str, docs: Iterable[SearchDocument], refresh: bool) -> IndexResult:
+        """Stream documents to the bulk API (only a bulk chunk is ever held as JSON)."""
         result = IndexResult()
-        ready = []
-        for doc in docs:
-            if doc.vector is None or len(doc.vector) == 0:
-                result.failures.append((doc.id, "document has no vector"))
-            else:
-                ready.append(doc)
-        actions = ({"_op_type": "index", "_index": index, "_id": d.id, "_source": self._source(d)} for d in ready)
+
+        def actions():
+            for doc in docs:
+                if doc.vector is None or len(doc.vector) == 0:
+                    result.failures.append((doc.id, "document has no vector"))
+                    continue
+                yield {"_op_type": "index", "_index": index, "_id": doc.id, "_source": self._source(doc)}
+
         try:
-            for ok, item in helpers.streaming_bulk(self.client, actions, chunk_size=200, max_retries=3,
+            for ok, item in helpers.streaming_bulk(self.client, actions(), chunk_size=200, max_retries=3,
                                                    raise_on_error=False, raise_on_exception=False,
                                                    request_timeout=120):
                 info = next(iter(item.values()))
@@ -146,30 +149,18 @@ class OpenSearchEngine(SearchEngine):
         docs = list(docs)
         if not docs:
             return IndexResult()
-        self._ensure_alias(len(next((d.vector for d in docs if d.vector), [])) or 384)
-        self._delete_stale(docs)
+        self._ensure_alias(_dimension(docs[0]))
         return self._bulk(self.alias, docs, refresh=True)
-
-    def _delete_stale(self, docs: list[SearchDocument]) -> None:
-        """Documents that held one of these records under another id (a group's lead changed)."""
-        members = [e.id for d in docs for e in d.entries]
-        keep = {d.id for d in docs}
-        resp = self._call(self.client.search, index=self.alias, body={
-            "size": len(members) + 10, "_source": False,
-            "query": {"terms": {"record_ids": members}}})
-        stale = [h["_id"] for h in resp["hits"]["hits"] if h["_id"] not in keep]
-        if stale:
-            self.delete(stale)
 
     def delete(self, ids: Sequence[str]) -> None:
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
         helpers.bulk(self.client, actions, raise_on_error=False, refresh=True)
 
     def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
-        docs = list(docs)
-        dimension = len(docs[0].vector) if docs and docs[0].vector else 384
-        new = self._create_index(dimension, bulk_loading=True)
-        result = self._bulk(new, docs, refresh=False)
+        stream = iter(docs)
+        first = next(stream, None)
+        new = self._create_index(_dimension(first), bulk_loading=True)
+        result = self._bulk(new, itertools.chain([first] if first else [], stream), refresh=False)
         if result.failures:
             self._call(self.client.indices.delete, index=new)
             return result
@@ -368,11 +359,6 @@ class OpenSearchEngine(SearchEngine):
         self._words = (time.monotonic(), words)
         return words
 
-    def find(self, record_id):
-        resp = self._search({"size": 1, "_source": False, "query": {"term": {"record_ids": record_id}}})
-        hits = resp["hits"]["hits"]
-        return hits[0]["_id"] if hits else None
-
     def health(self) -> dict:
         started = time.perf_counter()
         cluster = self._call(self.client.cluster.health, request_timeout=2)
@@ -382,3 +368,8 @@ class OpenSearchEngine(SearchEngine):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _dimension(doc: SearchDocument | None) -> int:
+    """The vector size an index is created for (384, e5-small's, before any document)."""
+    return len(doc.vector) if doc is not None and doc.vector is not None else 384

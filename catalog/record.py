@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from catalog.regions import RegionError, normalize_province, resolve_regency
+from .regions import RegionError, normalize_province, resolve_regency
 
 AgencyLevel = Literal["kementerian", "lembaga", "provinsi", "kabupaten", "kota", "bumn", "bumd", "other"]
 Programme = Literal["KIPP", "IGA", "InoLAN", "other"]

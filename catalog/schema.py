@@ -1,0 +1,87 @@
+"""The catalog's tables (SQLAlchemy Core), one definition for SQLite and PostgreSQL.
+
+Migrations in ``migrations/versions`` create these; a test compares the migrated database
+with this metadata so the two never drift apart.
+
+- ``innovations``: our own stable ids. ``innovation_aliases``: ids merged into another by a
+  link, kept so old URLs still resolve.
+- ``entries``: one per programme and source id (``kipp-inv-0007``), each pointing at its
+  innovation; ``status`` and ``content`` are those of its current revision.
+- ``revisions``: append-only history of every entry (who or which file, when, what changed).
+- ``agencies``: the agencies entries come from, with their region and the spellings seen.
+- ``outbox``: innovations changed, written in the same transaction as the change; each
+  engine drains it from its own cursor in ``sync_state``.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+STATUSES = ("draft", "submitted", "verified", "published", "withdrawn")
+
+innovations = sa.Table(
+    "innovations", metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+innovation_aliases = sa.Table(
+    "innovation_aliases", metadata,
+    sa.Column("alias", sa.String(40), primary_key=True),
+    sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), nullable=False),
+)
+
+agencies = sa.Table(
+    "agencies", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False, unique=True),  # folded name, for matching
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("province", sa.String(60)),
+    sa.Column("regency_city", sa.String(80)),
+    sa.Column("aliases", sa.JSON, nullable=False),
+)
+
+entries = sa.Table(
+    "entries", metadata,
+    sa.Column("id", sa.String(200), primary_key=True),
+    sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), nullable=False, index=True),
+    sa.Column("source", sa.String(60), nullable=False),
+    sa.Column("programme", sa.String(20), nullable=False),
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id")),
+    sa.Column("status", sa.String(12), nullable=False, index=True),
+    sa.Column("revision", sa.Integer, nullable=False),  # number of the current revision
+    sa.Column("content", sa.JSON, nullable=False),  # the canonical record
+    sa.Column("submitted", sa.JSON),  # the raw source row of the latest import
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("identity_key", sa.String(400), nullable=False, index=True),  # short name + place
+    sa.Column("link_fixed", sa.Boolean, nullable=False),  # a steward decided its innovation
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+revisions = sa.Table(
+    "revisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entry_id", sa.String(200), sa.ForeignKey("entries.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),  # "file:kipp.json line 3" or "user:name"
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("changes", sa.JSON, nullable=False),  # field -> {"from", "to"}; the first revision has every field
+    sa.Column("comment", sa.Text),
+    sa.UniqueConstraint("entry_id", "number", name="revisions_entry_number"),
+)
+
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("innovation_id", sa.String(40), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+)
+
+sync_state = sa.Table(
+    "sync_state", metadata,
+    sa.Column("engine", sa.String(300), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+)
