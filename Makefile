@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install install-test demo serve test test-fast opensearch opensearch-stop eval bench clean
+.PHONY: install install-test demo serve test test-fast opensearch opensearch-stop postgres postgres-stop eval bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,9 @@ demo: install
 serve: install
 	$(BIN)/jippnas serve --port $(PORT)
 
-# Runs the embedded suite everywhere and the OpenSearch suite when a node answers
-# (with CI=true a missing node is a failure, never a skip).
+# Runs the embedded suite everywhere, the OpenSearch suite when a node answers and the
+# PostgreSQL catalog suite when JIPPNAS_TEST_POSTGRES_URL reaches a server (`make postgres`
+# prints it); with CI=true a missing server is a failure, never a skip.
 test: install-test
 	$(BIN)/python -m pytest -q -rs
 
@@ -39,6 +40,13 @@ opensearch:
 
 opensearch-stop:
 	bash scripts/opensearch.sh stop
+
+postgres:
+	bash scripts/postgres.sh start
+	@echo "export JIPPNAS_TEST_POSTGRES_URL=$$(bash scripts/postgres.sh url)"
+
+postgres-stop:
+	bash scripts/postgres.sh stop
 
 eval: install
 	$(BIN)/jippnas eval tests/relevance/dev_judgments.jsonl --mode all

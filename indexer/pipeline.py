@@ -13,7 +13,7 @@ from search_api.runtime import Runtime
 from search_api.spreadsheet import SpreadsheetWriter
 
 from .progress import Progress
-from .sources import Reject, SourceError, crosswalks, detect_format
+from .sources import Reject, SourceError, registry
 
 BATCH = 64
 
@@ -28,6 +28,7 @@ class ImportReport:
     embedded: int = 0  # texts that had to be embedded (not found in the vector cache)
     rejects: list[Reject] = field(default_factory=list)
     per_file: dict[str, dict[str, int]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)  # per file: how it was read (encoding assumed)
     unreadable: list[str] = field(default_factory=list)  # whole files that could not be read
 
     @property
@@ -77,12 +78,15 @@ class Indexer:
     def _import_file(self, path: Path, fmt: str, report: ImportReport) -> None:
         stats = report.per_file.setdefault(str(path), {"read": 0, "accepted": 0, "rejected": 0})
         try:
-            walk = detect_format(path) if fmt == "auto" else crosswalks()[fmt]
-            rows = list(walk.read(path))
+            walk = registry().open(path, fmt)
+            rows = list(walk.rows)
+            if walk.notes:
+                report.notes[str(path)] = walk.notes
         except (SourceError, OSError, UnicodeDecodeError) as exc:
             reason = str(exc).removeprefix(f"{path}: ")
             report.unreadable.append(str(path))
             report.rejects.append(Reject(str(path), "whole file", "-", reason))
+            stats["rejected"] += 1
             return
         for row in rows:
             report.read += 1
@@ -94,7 +98,7 @@ class Indexer:
                 record, rejects = walk.to_record(row)
             if record is None:
                 report.rejects.extend(rejects)
-                stats["rejected"] += 1
+                stats["rejected"] += len(rejects)
                 continue
             stats["accepted"] += 1
             outcome = self.catalog.import_entry(record, source=record.id.split("-", 1)[0], submitted=row.raw,

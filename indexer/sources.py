@@ -1,33 +1,30 @@
-"""Reading source exports and mapping them onto the canonical record.
+"""Sources: one crosswalk file per source maps its export onto the canonical record.
 
-Each programme's export shape is described by a declarative crosswalk in ``crosswalks/``
-(field mapping + named value transforms), so a fourth source is a JSON file, not code.
-Readers never stop at a bad row: they yield a ``SourceRow`` carrying either the raw
-record or the reason it could not be read, with its position in the file.
+A source is data, not code: its crosswalk (JSON) names it and its programme, picks a reader
+(``readers.py``) with its options and encoding, gives the signature that detects its files,
+and maps fields (named value transforms, shared vocabularies in ``crosswalks/vocabularies.json``).
+Built-in crosswalks ship in ``indexer/crosswalks``; more are read from JIPPNAS_CROSSWALKS_DIR.
 """
 from __future__ import annotations
 
-import csv
-import io
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
+from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from catalog.record import Innovation
+from catalog.record import Innovation, Programme
+from search_api.config import Settings
 
+from .readers import READERS, SourceError, SourceFile, SourceRow
 
-@dataclass
-class SourceRow:
-    file: str
-    position: str  # "line 12" or "record 3"
-    raw: dict | None = None
-    error: str | None = None
+__all__ = ["CrosswalkError", "Reading", "Reject", "Source", "SourceError", "SourceRegistry", "SourceRow", "registry"]
 
 
 @dataclass
@@ -43,93 +40,8 @@ class Reject:
         return f"{self.file}: {self.position}{rid}: {self.field}: {self.reason}"
 
 
-class SourceError(Exception):
-    """The file as a whole cannot be read (wrong format, not JSON at all...)."""
-
-
-# ---------------------------------------------------------------- readers
-
-def read_json_array(path: Path) -> Iterator[SourceRow]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    if not isinstance(data, list):
-        raise SourceError(f"{path}: expected a JSON array of records, got {type(data).__name__}")
-    for i, item in enumerate(data, 1):
-        if isinstance(item, dict):
-            yield SourceRow(str(path), f"record {i}", raw=item)
-        else:
-            yield SourceRow(str(path), f"record {i}", error=f"expected an object, got {type(item).__name__}")
-
-
-def read_jsonl(path: Path) -> Iterator[SourceRow]:
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield SourceRow(str(path), f"line {lineno}", error=f"invalid JSON at column {exc.colno}: {exc.msg}")
-                continue
-            if isinstance(item, dict):
-                yield SourceRow(str(path), f"line {lineno}", raw=item)
-            else:
-                yield SourceRow(str(path), f"line {lineno}", error=f"expected an object, got {type(item).__name__}")
-
-
-def read_csv(path: Path, delimiter: str) -> Iterator[SourceRow]:
-    """CSV with recovery: a record with the wrong number of fields (typically a broken
-    quote that swallowed the following lines) is rejected at its first line, and parsing
-    resumes on the next physical line, so the rows after it are not lost."""
-    lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    if not lines:
-        raise SourceError(f"{path}: empty file")
-    header = [h.strip() for h in next(csv.reader([lines[0]], delimiter=delimiter))]
-    width = len(header)
-    pos = 1  # 0-based index of the physical line parsing starts from
-    while pos < len(lines):
-        reader = csv.reader(io.StringIO("".join(lines[pos:])), delimiter=delimiter)
-        consumed, restart_at = 0, None
-        try:
-            for values in reader:
-                first_line = pos + consumed + 1  # 1-based line where this record starts
-                span, consumed = reader.line_num - consumed, reader.line_num
-                if not any(v.strip() for v in values):
-                    continue
-                swallowed = _swallowed_line(lines, first_line, span, delimiter, width)
-                if swallowed is not None:
-                    yield SourceRow(str(path), f"line {first_line}", error=(
-                        f"a quoted field runs on into line {swallowed}, which holds a whole record's worth of "
-                        f"{delimiter!r}-separated fields (unbalanced quote?); line {swallowed} is read on its own"))
-                    restart_at = swallowed - 1
-                    break
-                if len(values) == width:
-                    yield SourceRow(str(path), f"line {first_line}", raw=dict(zip(header, values)))
-                    continue
-                hint = " (unbalanced quote swallowed the lines after it?)" if span > 1 else ""
-                yield SourceRow(str(path), f"line {first_line}",
-                                error=f"expected {width} fields separated by {delimiter!r}, found {len(values)}{hint}")
-                if span > 1:
-                    restart_at = first_line
-                    break
-        except csv.Error as exc:
-            restart_at = pos + consumed + 1
-            yield SourceRow(str(path), f"line {restart_at}", error=f"unreadable CSV: {exc}")
-        if restart_at is None:
-            return
-        pos = restart_at
-
-
-def _swallowed_line(lines: list[str], first_line: int, span: int, delimiter: str, width: int) -> int | None:
-    """The 1-based number of a continuation line of a multi-line record that holds a full
-    record's worth of separators: a quote left open swallowed that row into a field, even
-    when the field count still comes out right. Legitimate multi-line text never holds that many."""
-    for number in range(first_line + 1, first_line + span):
-        if lines[number - 1].count(delimiter) >= width - 1:
-            return number
-    return None
+class CrosswalkError(Exception):
+    """A crosswalk file is invalid, or two crosswalk files name the same source."""
 
 
 # ---------------------------------------------------------------- value transforms
@@ -191,62 +103,181 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-# ---------------------------------------------------------------- crosswalks
-
 @lru_cache(maxsize=1)
 def _vocabularies() -> dict[str, dict[str, str]]:
     return json.loads(resources.files(__package__).joinpath("crosswalks/vocabularies.json").read_text("utf-8"))
 
 
-@dataclass
-class Crosswalk:
-    format: str
-    reader: str
-    extensions: list[str]
-    detect_keys: list[str]
-    id: str
-    fields: dict[str, Any]
-    constants: dict[str, Any] = field(default_factory=dict)
-    csv_delimiter: str = ","
+def _vocabulary_key(value: Any) -> str:
+    return " ".join(str(value).lower().split())
+
+
+def _map(vocabulary: str | dict, value: Any) -> Any:
+    table = _vocabularies()[vocabulary] if isinstance(vocabulary, str) else vocabulary
+    key = _vocabulary_key(value)
+    if key not in table:
+        raise ValueError(f"unknown value {value!r} (expected one of: {', '.join(sorted(set(table.values())))})")
+    return table[key]
+
+
+# ---------------------------------------------------------------- the crosswalk file
+
+RECORD_FIELDS = tuple(name for name in Innovation.model_fields if name != "id")
+REQUIRED_FIELDS = tuple(name for name in RECORD_FIELDS if Innovation.model_fields[name].is_required())
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldRule(_Strict):
+    """Where a record field comes from: a source key ("a.b" reaches into nested objects),
+    optionally mapped through a vocabulary, then converted by a named transform."""
+
+    source: str = Field(alias="from", min_length=1)
+    map: str | dict[str, str] | None = None
+    transform: str | None = None
+
+    @field_validator("map")
+    @classmethod
+    def _known_vocabulary(cls, value):
+        if isinstance(value, dict):
+            return {_vocabulary_key(k): v for k, v in value.items()}
+        if value is not None and value not in _vocabularies():
+            raise ValueError(f"unknown vocabulary {value!r} (vocabularies.json has: {', '.join(sorted(_vocabularies()))})")
+        return value
+
+    @field_validator("transform")
+    @classmethod
+    def _known_transform(cls, value):
+        if value is not None and value not in TRANSFORMS:
+            raise ValueError(f"unknown transform {value!r} (transforms: {', '.join(TRANSFORMS)})")
+        return value
+
+
+class Detect(_Strict):
+    """The signature auto-detection checks: the file's extension and the keys its first record holds."""
+
+    extensions: list[str] = Field(min_length=1)
+    keys: list[str] = Field(default_factory=list)
+
+    @field_validator("extensions")
+    @classmethod
+    def _dotted(cls, value):
+        return [e.lower() if e.startswith(".") else f".{e.lower()}" for e in value]
+
+
+class Source(_Strict):
+    """One source as its crosswalk file declares it, with the mapping of its rows."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    programme: Programme
     description: str = ""
+    reader: str
+    encoding: str = "auto"
+    options: dict[str, Any] = Field(default_factory=dict)
+    detect: Detect
+    id: str = Field(min_length=1)
+    fields: dict[str, FieldRule]
+    constants: dict[str, Any] = Field(default_factory=dict)
+    _file: Path | None = PrivateAttr(None)
+    _options: BaseModel = PrivateAttr()
 
-    def read(self, path: Path) -> Iterator[SourceRow]:
-        if self.reader == "json_array":
-            return read_json_array(path)
-        if self.reader == "jsonl":
-            return read_jsonl(path)
-        if self.reader == "csv":
-            return read_csv(path, self.csv_delimiter)
-        raise SourceError(f"crosswalk {self.format}: unknown reader {self.reader!r}")
+    @field_validator("reader")
+    @classmethod
+    def _known_reader(cls, value):
+        if value not in READERS:
+            raise ValueError(f"unknown reader {value!r} (readers: {', '.join(READERS)})")
+        return value
 
-    def matches(self, path: Path, first: dict) -> bool:
-        return path.suffix.lower() in self.extensions and all(k in first for k in self.detect_keys)
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value):
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f'unknown encoding {value!r} (use "auto" or a Python codec name)') from None
+        return value
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _shorthand(cls, value):
+        if isinstance(value, dict):
+            return {k: {"from": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @field_validator("fields", "constants")
+    @classmethod
+    def _record_fields(cls, value, info):
+        for target in value:
+            if target == "id":
+                raise ValueError("'id' cannot be set: the record id is made from the source name and the \"id\" key")
+            if target not in RECORD_FIELDS:
+                raise ValueError(f"{target!r} is not a record field (record fields: {', '.join(RECORD_FIELDS)})")
+        if info.field_name == "constants" and "programme" in value:
+            raise ValueError("'programme' cannot be set here: it is the crosswalk's \"programme\" key")
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self):
+        reader = READERS[self.reader]
+        if self.encoding != "auto" and not reader.text:
+            raise ValueError(f'encoding: the {self.reader} reader reads no text, so "encoding" does not apply')
+        try:
+            self._options = reader.options.model_validate(self.options)
+        except ValidationError as exc:
+            hint = f"the {self.reader} reader's options: {', '.join(reader.options.model_fields) or 'none'}"
+            raise ValueError("; ".join(_describe(err, "options.", hint) for err in exc.errors())) from None
+        missing = [f for f in REQUIRED_FIELDS if f not in self.fields and f not in self.constants]
+        if missing:
+            raise ValueError(f"fields: the record needs {', '.join(missing)}, mapped in \"fields\" or set in "
+                             f'"constants"')
+        return self
+
+    @property
+    def file(self) -> Path | None:
+        """The crosswalk file the source was loaded from."""
+        return self._file
+
+    def read(self, path: Path | SourceFile) -> Reading:
+        """Read a file with this source's reader: rows are parsed lazily, once."""
+        file = path if isinstance(path, SourceFile) else SourceFile(path)
+        parsed = READERS[self.reader].read(file, self.encoding, self._options)
+        return Reading(self, parsed.rows, parsed.notes)
+
+    def fits(self, first: dict) -> bool:
+        """Whether a file's first record holds every key of the detection signature."""
+        return all(k in first for k in self.detect.keys)
+
+    def row_ids(self, row: SourceRow) -> tuple[str, str | None]:
+        """(id in the source, record id "<source name>-<id>" or None when the row has none)."""
+        source_id = str(_get(row.raw or {}, self.id) or "").strip()
+        return source_id, (f"{self.name}-{source_id}".lower() if source_id else None)
 
     def to_record(self, row: SourceRow) -> tuple[Innovation | None, list[Reject]]:
         """Map one raw row; every problem with it is reported, not just the first."""
         raw = row.raw or {}
-        source_id = str(_get(raw, self.id) or "").strip()
-        record_id = f"{self.format}-{source_id}".lower() if source_id else None
+        _, record_id = self.row_ids(row)
         rejects: list[Reject] = []
 
         def reject(field_name: str, reason: str) -> None:
             rejects.append(Reject(row.file, row.position, field_name, reason, record_id))
 
-        if not source_id:
+        if not record_id:
             reject("id", f"missing source id ({self.id!r})")
-        values: dict[str, Any] = {"id": record_id, **self.constants}
+        values: dict[str, Any] = {"id": record_id, "programme": self.programme, **self.constants}
         for target, rule in self.fields.items():
-            rule = {"from": rule} if isinstance(rule, str) else rule
-            value = _get(raw, rule["from"])
+            value = _get(raw, rule.source)
             try:
                 if isinstance(value, str):
                     value = value.strip()
-                if "map" in rule and value is not None:
-                    value = _map(rule["map"], value)
-                if "transform" in rule:
-                    value = TRANSFORMS[rule["transform"]](value)
+                if rule.map is not None and value is not None:
+                    value = _map(rule.map, value)
+                if rule.transform:
+                    value = TRANSFORMS[rule.transform](value)
             except ValueError as exc:
-                reject(target, f"{rule['from']}: {exc}")
+                reject(target, f"{rule.source}: {exc}")
                 continue
             if value is not None:
                 values[target] = value
@@ -257,9 +288,8 @@ class Crosswalk:
         except ValidationError as exc:
             for err in exc.errors():
                 loc = ".".join(str(p) for p in err["loc"]) or "record"
-                source = self.fields.get(loc)
-                source = source if isinstance(source, str) else (source or {}).get("from", loc)
-                reject(loc, _friendly(err, source))
+                rule = self.fields.get(loc)
+                reject(loc, _friendly(err, rule.source if rule else loc))
             return None, rejects
 
 
@@ -272,14 +302,6 @@ def _get(raw: dict, path: str) -> Any:
     return value
 
 
-def _map(vocabulary: str | dict, value: Any) -> Any:
-    table = _vocabularies()[vocabulary] if isinstance(vocabulary, str) else vocabulary
-    key = " ".join(str(value).lower().split())
-    if key not in table:
-        raise ValueError(f"unknown value {value!r} (expected one of: {', '.join(sorted(set(table.values())))})")
-    return table[key]
-
-
 def _friendly(err: dict, source: str) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
@@ -289,33 +311,162 @@ def _friendly(err: dict, source: str) -> str:
     return f"{source}: {msg}"
 
 
-@lru_cache(maxsize=1)
-def crosswalks() -> dict[str, Crosswalk]:
-    folder = resources.files(__package__).joinpath("crosswalks")
-    found = {}
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".json") and entry.name != "vocabularies.json":
-            walk = Crosswalk(**json.loads(entry.read_text(encoding="utf-8")))
-            found[walk.format] = walk
-    return found
+def _describe(err: dict, prefix: str = "", unknown_hint: str = "") -> str:
+    """One pydantic error on a crosswalk as "key: problem" (prefix: where its keys sit)."""
+    key = prefix + ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"unknown key {key!r}" + (f" ({unknown_hint})" if unknown_hint else "")
+    if err["type"] == "missing":
+        return f"missing key {key!r}"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{key}: {msg}" if key else msg
 
 
-def detect_format(path: Path) -> Crosswalk:
-    """Pick the crosswalk whose extension and keys fit the file's first readable record."""
-    candidates = [c for c in crosswalks().values() if path.suffix.lower() in c.extensions]
-    if not candidates:
-        raise SourceError(f"{path}: cannot tell the format from the extension {path.suffix!r}; use --format")
-    errors = []
-    for walk in candidates:
+_TOP_LEVEL_KEYS = "keys: " + ", ".join(Source.model_fields)
+
+
+def load_crosswalk(path: Path) -> Source:
+    """Read and validate one crosswalk file; every problem names the file and the key."""
+    try:
+        spec = json.loads(path.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise CrosswalkError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CrosswalkError(f"{path}: {exc}") from None
+    try:
+        source = Source.model_validate(spec)
+    except ValidationError as exc:
+        problems = [_describe(err, unknown_hint=_TOP_LEVEL_KEYS if len(err["loc"]) == 1 else "")
+                    for err in exc.errors()]
+        raise CrosswalkError(f"{path}: " + "; ".join(problems)) from None
+    source._file = path
+    return source
+
+
+# ---------------------------------------------------------------- reading a file
+
+@dataclass
+class Reading:
+    """One file read by one source: its rows (parsed once, lazily), the reader's notes for
+    the import report (such as an assumed encoding), and the mapping of its rows, which
+    rejects a row repeating an earlier row's id (the first is kept)."""
+
+    source: Source
+    rows: Iterator[SourceRow]
+    notes: list[str] = field(default_factory=list)
+    _first_at: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def to_record(self, row: SourceRow) -> tuple[Innovation | None, list[Reject]]:
+        source_id, record_id = self.source.row_ids(row)
+        if record_id in self._first_at:
+            return None, [Reject(row.file, row.position, "id", f"duplicate id {source_id!r}: the row at "
+                                 f"{self._first_at[record_id]} has it too and is the one kept", record_id)]
+        if record_id:
+            self._first_at[record_id] = _place(row)
+        return self.source.to_record(row)
+
+
+def _place(row: SourceRow) -> str:
+    if row.line is None or row.position == f"line {row.line}":
+        return row.position
+    return f"line {row.line} ({row.position})"
+
+
+# ---------------------------------------------------------------- the registry
+
+class SourceRegistry:
+    """Every known source by name: the built-in crosswalks and those of JIPPNAS_CROSSWALKS_DIR."""
+
+    def __init__(self, sources: dict[str, Source]):
+        self._sources = sources
+
+    def names(self) -> list[str]:
+        return sorted(self._sources)
+
+    def get(self, name: str) -> Source:
         try:
-            first = next((r.raw for r in walk.read(path) if r.raw is not None), None)
-        except SourceError as exc:
-            errors.append(exc)
-            continue
-        if first is not None and walk.matches(path, first):
-            return walk
-    if len(errors) == len(candidates):
-        raise errors[0]
-    raise SourceError(
-        f"{path}: no crosswalk matches its fields (tried {', '.join(c.format for c in candidates)}); use --format"
-    )
+            return self._sources[name]
+        except KeyError:
+            raise SourceError(f"unknown source {name!r} (known: {', '.join(self.names())})") from None
+
+    def programmes(self) -> list[str]:
+        """The programmes the sources feed, in the record's vocabulary order."""
+        fed = {s.programme for s in self._sources.values()}
+        return [p for p in get_args(Programme) if p in fed]
+
+    def open(self, path: Path, name: str = "auto") -> Reading:
+        """Read a file as the named source, or as the one detected when name is "auto"."""
+        return self.detect(path) if name == "auto" else self.get(name).read(path)
+
+    def detect(self, path: Path) -> Reading:
+        """Read a file as the source whose signature fits it: the extension, and the keys of
+        its first readable record. The file is read and parsed once per distinct reader setup
+        among the candidates, only up to that record, and the reading is kept, not redone.
+        Where several fit, the one whose keys include all the others' wins."""
+        path = Path(path)
+        ext = path.suffix.lower()
+        candidates = [s for s in self._sources.values() if ext in s.detect.extensions]
+        if not candidates:
+            known = sorted({e for s in self._sources.values() for e in s.detect.extensions})
+            raise SourceError(f"{path}: no source reads {ext or 'extension-less'} files (sources read "
+                              f"{', '.join(known)}): add a crosswalk for them (JIPPNAS_CROSSWALKS_DIR) or use --format")
+        file = SourceFile(path)
+        setups: dict[str, list[Source]] = {}
+        for source in candidates:
+            key = json.dumps([source.reader, source.encoding, source._options.model_dump()], sort_keys=True)
+            setups.setdefault(key, []).append(source)
+        fitting: list[tuple[Source, Reading, list[SourceRow]]] = []
+        errors: list[SourceError] = []
+        for group in setups.values():
+            try:
+                reading = group[0].read(file)
+                head = _head(reading.rows)
+            except SourceError as exc:
+                errors.append(exc)
+                continue
+            if head and head[-1].raw is not None:
+                fitting += [(s, reading, head) for s in group if s.fits(head[-1].raw)]
+        if len(errors) == len(setups):
+            raise errors[0]
+        best = [f for f in fitting if all(set(o.detect.keys) <= set(f[0].detect.keys) for o, _, _ in fitting)]
+        if len(best) == 1:
+            source, reading, head = best[0]
+            return Reading(source, chain(head, reading.rows), reading.notes)
+        if fitting:
+            raise SourceError(f"{path}: fits several sources ({', '.join(s.name for s, _, _ in fitting)}); "
+                              f"use --format")
+        raise SourceError(f"{path}: no source's signature fits its first record "
+                          f"(tried {', '.join(s.name for s in candidates)}); use --format")
+
+
+def _head(rows: Iterator[SourceRow]) -> list[SourceRow]:
+    """The rows up to and including the first readable one."""
+    head = []
+    for row in rows:
+        head.append(row)
+        if row.raw is not None:
+            break
+    return head
+
+
+def _crosswalk_files(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
+    return sorted(p for p in folder.glob("*.json") if p.name not in skip)
+
+
+def registry(extra_dir: Path | None = None) -> SourceRegistry:
+    """The built-in sources plus those whose crosswalks are in extra_dir (by default
+    JIPPNAS_CROSSWALKS_DIR). Two crosswalk files naming the same source are an error."""
+    folder = extra_dir if extra_dir is not None else Settings().crosswalks_dir
+    files = _crosswalk_files(Path(str(resources.files(__package__).joinpath("crosswalks"))), ("vocabularies.json",))
+    if folder is not None:
+        if not Path(folder).is_dir():
+            raise CrosswalkError(f"{folder}: the crosswalks directory (JIPPNAS_CROSSWALKS_DIR) is not a directory")
+        files += _crosswalk_files(Path(folder))
+    sources: dict[str, Source] = {}
+    for path in files:
+        source = load_crosswalk(path)
+        if source.name in sources:
+            raise CrosswalkError(f"two crosswalks define the source {source.name!r}: "
+                                 f"{sources[source.name].file} and {path}")
+        sources[source.name] = source
+    return SourceRegistry(sources)

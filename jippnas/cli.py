@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from importlib import resources
@@ -38,6 +39,8 @@ def cmd_index(args) -> int:
         print(f"rejects report: {path}", file=sys.stderr)
     for name, stats in report.per_file.items():
         print(f"{name}: read {stats['read']}, accepted {stats['accepted']}, rejected {stats['rejected']}")
+        for note in report.notes.get(name, []):
+            print(f"{name}: {note}")
     print(report.summary())
     if report.read == 0:
         return 2
@@ -50,6 +53,38 @@ def cmd_reindex(args) -> int:
     print(f"reindexed {rt.engine.count()} documents from {rt.catalog.count()} catalog records "
           f"(embedded {embedded} texts)")
     return 0
+
+
+def _steward(args) -> str:
+    """Who a command line change is recorded as (the operating-system user)."""
+    return f"user:{args.by or getpass.getuser()} (cli)"
+
+
+def _catalog_change(args, change) -> int:
+    """Apply a steward's change to the catalog, then bring the search index up to date."""
+    from catalog.store import CatalogError
+
+    rt = Runtime(get_settings())
+    try:
+        print(change(rt.catalog))
+    except CatalogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _indexer(rt, quiet=True).sync()
+    return 0
+
+
+def cmd_link(args) -> int:
+    return _catalog_change(args, lambda cat: f"linked into {cat.link(args.ids, _steward(args), args.comment)}")
+
+
+def cmd_unlink(args) -> int:
+    return _catalog_change(args, lambda cat: f"{args.id} is now {cat.unlink(args.id, _steward(args), args.comment)}")
+
+
+def cmd_withdraw(args) -> int:
+    return _catalog_change(args, lambda cat: "withdrawn: " + (
+        ", ".join(cat.withdraw(args.id, args.reason, _steward(args))) or "nothing (already withdrawn)"))
 
 
 def _serve(host: str, port: int) -> None:
@@ -93,13 +128,28 @@ def cmd_eval(args) -> int:
     return 0
 
 
+def _source_name(value: str) -> str:
+    """--format, checked against the crosswalk registry when parsed (so the environment counts)."""
+    from indexer.sources import CrosswalkError, registry
+
+    try:
+        names = registry().names()
+    except CrosswalkError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value != "auto" and value not in names:
+        raise argparse.ArgumentTypeError(f"unknown source {value!r} (choose from auto, {', '.join(names)})")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jippnas", description="JIPPNas Search: index, serve, evaluate")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="import source files into the catalog and the search index")
     p.add_argument("paths", nargs="+")
-    p.add_argument("--format", default="auto", choices=["auto", "kipp", "iga", "inolan", "canonical"])
+    p.add_argument("--format", default="auto", type=_source_name, metavar="SOURCE",
+                   help='"auto" (detect each file\'s source) or a source name from the crosswalks, '
+                        "built in or in JIPPNAS_CROSSWALKS_DIR")
     p.add_argument("--rejects", help="where to write the rejects report (default: DATA_DIR/rejects.csv)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_index)
@@ -114,6 +164,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("link", help="record that these entries or innovations are one innovation")
+    p.add_argument("ids", nargs="+", metavar="ID", help="innovation or entry ids (two or more)")
+    p.set_defaults(func=cmd_link)
+    p = sub.add_parser("unlink", help="take an entry out of its innovation into one of its own")
+    p.add_argument("id", metavar="ENTRY_ID")
+    p.set_defaults(func=cmd_unlink)
+    p = sub.add_parser("withdraw", help="take an entry (or every entry of an innovation) out of search")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(func=cmd_withdraw)
+    for name in ("link", "unlink", "withdraw"):
+        steward = sub.choices[name]
+        steward.add_argument("--by", help="who decided (default: the operating-system user)")
+        if name != "withdraw":
+            steward.add_argument("--comment")
 
     p = sub.add_parser("eval", help="relevance metrics (nDCG@10, MRR@10, Recall@20) on a judgments file")
     p.add_argument("judgments")

@@ -54,25 +54,38 @@ def search(request: Request,
     return runtime(request).service.search(parse_search(request))
 
 
-@router.get("/innovations/{record_id}", summary="One innovation, the full record")
-def innovation(request: Request, record_id: str):
-    doc = runtime(request).service.get(record_id)
+def _not_found(asked: str) -> ApiError:
+    return ApiError(404, "not_found", f"no innovation with id {asked!r}", {"id": asked})
+
+
+@router.get("/innovations/{innovation_id}", summary="One innovation (by its id or any of its entry ids), the full record")
+def innovation(request: Request, innovation_id: str):
+    doc = runtime(request).service.get(innovation_id)
     if doc is None:
-        raise ApiError(404, "not_found", f"no innovation with id {record_id!r}", {"id": record_id})
-    record = next((e for e in doc.entries if e.id == record_id), doc.record)
-    body = record.model_dump(mode="json")
-    body["entries"] = [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
-                       for e in doc.entries]
-    body["search_id"] = doc.id
-    return body
+        raise _not_found(innovation_id)
+    # Asked by entry id: that entry's fields; otherwise the leading entry's.
+    record = next((e for e in doc.entries if e.id == innovation_id), doc.record)
+    return {**record.model_dump(mode="json"), "id": doc.id, "entry_id": record.id,
+            "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
+                        for e in doc.entries]}
 
 
-@router.get("/innovations/{record_id}/similar", summary="Innovations solving a similar problem")
-def similar(request: Request, record_id: str, size: int = Query(10, ge=1, le=MAX_SIZE)):
-    items = runtime(request).service.similar(record_id, size)
+@router.get("/innovations/{innovation_id}/history", summary="Every revision of the innovation's entries, newest first")
+def history(request: Request, innovation_id: str):
+    catalog = runtime(request).catalog
+    resolved = catalog.resolve(innovation_id)
+    if resolved is None:
+        raise _not_found(innovation_id)
+    return {"id": resolved, "revisions": [r.to_json() for r in catalog.history(resolved)]}
+
+
+@router.get("/innovations/{innovation_id}/similar", summary="Innovations solving a similar problem")
+def similar(request: Request, innovation_id: str, size: int = Query(10, ge=1, le=MAX_SIZE)):
+    service = runtime(request).service
+    items = service.similar(innovation_id, size)
     if items is None:
-        raise ApiError(404, "not_found", f"no innovation with id {record_id!r}", {"id": record_id})
-    return {"id": record_id, "similar": items}
+        raise _not_found(innovation_id)
+    return {"id": service.catalog.resolve(innovation_id), "similar": items}
 
 
 class SimilarProblemsBody(BaseModel):

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     semantic_k: int = 100
     # sqlite:///path or postgresql://user@host/db; default: catalog.sqlite3 in data_dir
     catalog_url: str | None = None
+    # Crosswalk files of further sources, next to the built-in ones (indexer/crosswalks)
+    crosswalks_dir: Path | None = None
 
     @property
     def catalog_database_url(self) -> str:

@@ -50,6 +50,9 @@ def test_innovation_by_id_and_404(api_client):
     assert r.status_code == 200
     body = r.json()
     assert body["title"].startswith("Serbu Gass") and body["sources"] and body["problem"]
+    assert body["id"].startswith("jip-") and body["entry_id"] == "kipp-inv-0003"
+    assert [e["id"] for e in body["entries"]] == ["kipp-inv-0003"]
+    assert api_client.get(f"/api/v1/innovations/{body['id']}").json() == body  # innovation id: the same answer
     missing = api_client.get("/api/v1/innovations/kipp-nope")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
@@ -57,8 +60,27 @@ def test_innovation_by_id_and_404(api_client):
 def test_similar_excludes_itself(api_client):
     r = api_client.get("/api/v1/innovations/iga-inv-0037/similar", params={"size": 5})
     ids = [i["id"] for i in r.json()["similar"]]
-    assert len(ids) == 5 and "iga-inv-0037" not in ids
+    own = api_client.get("/api/v1/innovations/iga-inv-0037").json()["id"]
+    assert len(ids) == 5 and own not in ids and r.json()["id"] == own
     assert api_client.get("/api/v1/innovations/none/similar").status_code == 404
+
+
+def test_history_lists_revisions_newest_first(tmp_runtime, tmp_path):
+    from indexer.pipeline import Indexer
+    from tests.test_pipeline import KIPP_ROW
+
+    path = tmp_path / "kipp.json"
+    for year in ("2020", "2021"):
+        path.write_text(json.dumps([{**KIPP_ROW, "tahun": year}]))
+        Indexer.for_runtime(tmp_runtime).import_files([path])
+    with TestClient(create_app(tmp_runtime.settings)) as c:
+        body = c.get("/api/v1/innovations/kipp-t-1/history").json()
+        assert body["id"] == tmp_runtime.catalog.resolve("kipp-t-1")
+        newest, first = body["revisions"]
+        assert newest["changed"] == ["year"] and newest["changes"]["year"] == {"from": 2020, "to": 2021}
+        assert newest["by"] == "file:kipp.json record 1" and newest["status"] == "published" and newest["at"]
+        assert "title" in first["changed"] and first["number"] == 1
+        assert c.get("/api/v1/innovations/kipp-nope/history").status_code == 404
 
 
 def test_similar_problems_says_why(api_client):
@@ -104,7 +126,8 @@ def test_healthz(api_client):
 
 def test_openapi_lists_endpoints(api_client):
     paths = api_client.get("/openapi.json").json()["paths"]
-    for p in ("/api/v1/search", "/api/v1/innovations/{record_id}", "/api/v1/innovations/{record_id}/similar",
+    for p in ("/api/v1/search", "/api/v1/innovations/{innovation_id}", "/api/v1/innovations/{innovation_id}/similar",
+              "/api/v1/innovations/{innovation_id}/history",
               "/api/v1/similar-problems", "/api/v1/stats", "/api/v1/export", "/healthz"):
         assert p in paths
 

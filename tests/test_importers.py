@@ -7,16 +7,16 @@ from pathlib import Path
 import pytest
 
 from catalog.regions import normalize_province, province_names, resolve_regency
-from indexer.sources import SourceError, crosswalks, detect_format, read_csv
+from indexer.sources import SourceError, registry
 from jippnas.cli import sample_paths
 
 IGA_HEADER = "ID;Nama Inovasi;Pemda;Jenis Pemda;Provinsi;Tahun;Urusan;Jenis Inovasi;Tahapan;Permasalahan;Solusi;Manfaat;Penghargaan;Replikasi;Tautan"
 
 
 def map_file(path: Path, fmt: str = "auto"):
-    walk = detect_format(path) if fmt == "auto" else crosswalks()[fmt]
+    walk = registry().open(path, fmt)
     records, rejects = [], []
-    for row in walk.read(path):
+    for row in walk.rows:
         if row.error:
             rejects.append((row.position, "row", row.error))
             continue
@@ -31,7 +31,7 @@ def map_file(path: Path, fmt: str = "auto"):
                                              ("inolan.jsonl", "inolan", 8), ("canonical.jsonl", "canonical", 59)])
 def test_sample_files_detected_and_fully_accepted(name, fmt, count):
     path = next(p for p in sample_paths() if p.name == name)
-    assert detect_format(path).format == fmt
+    assert registry().detect(path).source.name == fmt
     records, rejects = map_file(path)
     assert rejects == []
     assert len(records) == count
@@ -120,7 +120,7 @@ def test_open_quote_that_swallows_a_whole_row_is_reported_and_the_row_kept(tmp_p
 def test_csv_row_with_too_few_fields_is_reported(tmp_path):
     path = tmp_path / "x.csv"
     path.write_text(IGA_HEADER + "\nonly;three;fields\n", encoding="utf-8")
-    rows = list(read_csv(path, ";"))
+    rows = list(registry().get("iga").read(path).rows)
     assert rows[0].error and "expected 15 fields" in rows[0].error and rows[0].position == "line 2"
 
 
@@ -157,10 +157,11 @@ def test_unreadable_json_array_is_a_file_error(tmp_path):
     path = tmp_path / "kipp.json"
     path.write_text('[{"id_inovasi": "x",')
     with pytest.raises(SourceError, match="not valid JSON"):
-        list(crosswalks()["kipp"].read(path))
+        list(registry().get("kipp").read(path).rows)
 
 
 def test_new_source_is_just_a_crosswalk_file():
-    for walk in crosswalks().values():
-        assert walk.reader in {"json_array", "jsonl", "csv"}
+    sources = registry()
+    for walk in map(sources.get, sources.names()):
+        assert walk.reader in {"json", "jsonl", "csv", "xlsx"}
         assert {"title", "agency", "problem", "solution"} <= set(walk.fields)

@@ -153,3 +153,28 @@ def test_cli_progress_bar_shows_rate_and_eta(tmp_path):
     assert "doc/s" in proc.stderr and "ETA" in proc.stderr and "1/1" in proc.stderr
     reindex = run_cli(["reindex", "--quiet"], tmp_path / "data")
     assert reindex.returncode == 0 and "reindexed 1 documents" in reindex.stdout
+
+
+def test_cli_link_unlink_and_withdraw_change_catalog_and_index(tmp_path):
+    path = tmp_path / "kipp.json"
+    path.write_text(json.dumps([KIPP_ROW, {**KIPP_ROW, "id_inovasi": "t-2", "judul_inovasi": "Bank Sampah Desa",
+                                           "singkatan": "Basada"}]))
+    data = tmp_path / "data"
+    assert run_cli(["index", "--quiet", str(path)], data).returncode == 0
+    linked = run_cli(["link", "kipp-t-1", "kipp-t-2", "--by", "steward", "--comment", "one programme"], data)
+    assert linked.returncode == 0, linked.stderr
+    innovation_id = linked.stdout.split()[-1]
+    unlinked = run_cli(["unlink", "kipp-t-2", "--by", "steward"], data)
+    assert unlinked.returncode == 0 and unlinked.stdout.split()[-1] != innovation_id
+    withdrawn = run_cli(["withdraw", "kipp-t-2", "--reason", "bukan inovasi"], data)
+    assert withdrawn.returncode == 0 and "kipp-t-2" in withdrawn.stdout
+    refused = run_cli(["unlink", "kipp-t-1"], data)
+    assert refused.returncode == 2 and "only entry" in refused.stderr
+    from search_api.runtime import Runtime
+    from tests.conftest import make_settings
+
+    rt = Runtime(make_settings(data))
+    assert rt.engine.count() == 1 and rt.catalog.entry_status("kipp-t-2") == "withdrawn"
+    by = [r.by for r in rt.catalog.history("kipp-t-2")]
+    assert by[1:3] == ["user:steward (cli)", "user:steward (cli)"] and by[0].endswith("(cli)")
+    rt.close()

@@ -92,6 +92,15 @@ def test_innovation_profile_with_similar(client):
     assert html.count('class="hit"') >= 3
 
 
+def test_old_entry_urls_redirect_to_the_innovation(client, sample):
+    innovation_id = sample.catalog.resolve("kipp-inv-0003")
+    r = client.get("/inovasi/kipp-inv-0003", params={"lang": "en"}, follow_redirects=False)
+    assert r.status_code == 308 and r.headers["location"] == f"/inovasi/{innovation_id}?lang=en"
+    assert client.get(f"/inovasi/{innovation_id}", follow_redirects=False).status_code == 200
+    hits = client.get("/", params={"q": "Serbu Gass"}).text
+    assert f'href="/inovasi/{innovation_id}' in hits and 'href="/inovasi/kipp-inv-0003' not in hits
+
+
 def test_unknown_innovation_is_404_html(client):
     r = client.get("/inovasi/kipp-does-not-exist")
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -132,16 +132,19 @@ def embed_page(request: Request):
     return _render(request, "embed.html", _search(request, "/embed", EMBED_SIZE))
 
 
-@router.get("/inovasi/{record_id}")
-def innovation_page(request: Request, record_id: str):
+@router.get("/inovasi/{some_id}")
+def innovation_page(request: Request, some_id: str):
+    """The profile lives at its innovation id; an entry id or a merged id redirects there."""
     service = _service(request)
-    doc = service.get(record_id)
+    doc = service.get(some_id)
     if doc is None:
-        return _not_found(request, i18n.text(_lang(request), "err_no_innovation", id=record_id))
-    record = next((e for e in doc.entries if e.id == record_id), doc.record)
+        return _not_found(request, i18n.text(_lang(request), "err_no_innovation", id=some_id))
+    if doc.id != some_id:
+        query = f"?{request.url.query}" if request.url.query else ""
+        return RedirectResponse(f"/inovasi/{doc.id}{query}", status_code=308)
     return _render(request, "innovation.html", {
-        "doc": doc, "record": record, "entries": doc.entries if len(doc.entries) > 1 else [],
-        "similar": service.similar(record_id, SIMILAR_SIZE) or []})
+        "doc": doc, "record": doc.record, "entries": doc.entries if len(doc.entries) > 1 else [],
+        "similar": service.similar(doc.id, SIMILAR_SIZE) or []})
 
 
 @router.get("/masalah")

@@ -1,5 +1,5 @@
 """Alembic environment: migrations run on the connection the catalog hands over
-(``config.attributes["connection"]``), or on ``sqlalchemy.url`` from the command line."""
+(``config.attributes["connection"]``), or on the URL given to the command line."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ def run(connection: sa.Connection) -> None:
 connection = config.attributes.get("connection")
 if connection is not None:
     run(connection)
-else:
-    with sa.create_engine(config.get_main_option("sqlalchemy.url")).connect() as conn:
+else:  # the alembic command line: `-x url=...` overrides alembic.ini's sqlalchemy.url
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    with sa.create_engine(url).connect() as conn:
         run(conn)
