@@ -9,22 +9,13 @@ import pytest
 from catalog.regions import normalize_province, province_names, resolve_regency
 from indexer.sources import SourceError, registry
 from jippnas.cli import sample_paths
+from tests.test_sources import read_all
 
 IGA_HEADER = "ID;Nama Inovasi;Pemda;Jenis Pemda;Provinsi;Tahun;Urusan;Jenis Inovasi;Tahapan;Permasalahan;Solusi;Manfaat;Penghargaan;Replikasi;Tautan"
 
 
 def map_file(path: Path, fmt: str = "auto"):
-    walk = registry().open(path, fmt)
-    records, rejects = [], []
-    for row in walk.rows:
-        if row.error:
-            rejects.append((row.position, "row", row.error))
-            continue
-        record, problems = walk.to_record(row)
-        if record:
-            records.append(record)
-        rejects += [(r.position, r.field, r.reason) for r in problems]
-    return records, rejects
+    return read_all(registry().open(path, fmt))
 
 
 @pytest.mark.parametrize("name,fmt,count", [("kipp.json", "kipp", 109), ("iga.csv", "iga", 26),

@@ -56,6 +56,7 @@ def sleman_csv(path: Path, *rows: str) -> Path:
 
 
 def read_all(reading):
+    """Every record a reading maps, and every problem as (position, field, reason)."""
     records, rejects = [], []
     for row in reading.rows:
         if row.error:
