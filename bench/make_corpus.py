@@ -45,15 +45,16 @@ def split_sentences(text: str) -> list[str]:
 
 def load_sample():
     """The real sample's records (every format, through the project's own crosswalks)."""
-    from indexer.sources import detect_format
+    from indexer.sources import registry
 
+    sources = registry()
     records = []
     for path in sorted(SAMPLE_DIR.iterdir()):
-        walk = detect_format(path)
-        for row in walk.read(path):
+        reading = sources.detect(path)
+        for row in reading.rows:
             if row.error:
                 continue
-            record, _ = walk.to_record(row)
+            record, _ = reading.to_record(row)
             if record is not None:
                 records.append(record)
     return records
