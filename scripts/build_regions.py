@@ -19,6 +19,9 @@ from pathlib import Path
 VOCAB = Path(__file__).resolve().parent.parent / "catalog" / "vocab"
 # Provinces whose display name is not the plain title-cased official name.
 PROVINCE_NAMES = {"DKI JAKARTA": "DKI Jakarta", "DAERAH ISTIMEWA YOGYAKARTA": "DI Yogyakarta"}
+# Regencies the package spells apart where Kemendagri's own documents write one word or a hyphen.
+REGENCY_NAMES = {"KABUPATEN FAK FAK": "Kabupaten Fakfak", "KOTA BAU BAU": "Kota Baubau",
+                 "KABUPATEN TOLI TOLI": "Kabupaten Toli-Toli"}
 # Words kept lower-case inside place names ("Pangkajene dan Kepulauan").
 LOWER_WORDS = {"dan"}
 
@@ -52,7 +55,8 @@ def write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
 def build(package: Path, out: Path) -> tuple[int, int]:
     provinces = sorted((r["code"], province_name(r["name"])) for r in read_rows(package / "data" / "provinces.csv"))
     regencies = sorted(
-        (r["code"], r["province_code"], place_name(r["name"])) for r in read_rows(package / "data" / "regencies.csv")
+        (r["code"], r["province_code"], REGENCY_NAMES.get(r["name"], place_name(r["name"])))
+        for r in read_rows(package / "data" / "regencies.csv")
     )
     codes = {code for code, _ in provinces}
     if len(provinces) != 38 or any(not re.fullmatch(r"\d\d", code) for code in codes):

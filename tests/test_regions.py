@@ -87,8 +87,8 @@ def test_wrong_province_names_the_right_one():
     ("Kab.Pangkajene dan Kepulauan", "Kabupaten Pangkajene dan Kepulauan"),
     ("Kot. Malang", "Kota Malang"), ("kota malang", "Kota Malang"),
     # spacing and hyphens fold away: the list's spelling wins
-    ("Kabupaten Gunung Kidul", "Kabupaten Gunungkidul"), ("Kabupaten Fakfak", "Kabupaten Fak Fak"),
-    ("Kota Baubau", "Kota Bau Bau"), ("Kabupaten Toli-Toli", "Kabupaten Toli Toli"),
+    ("Kabupaten Gunung Kidul", "Kabupaten Gunungkidul"), ("Kabupaten Fak Fak", "Kabupaten Fakfak"),
+    ("Kota Bau Bau", "Kota Baubau"), ("Kabupaten Tolitoli", "Kabupaten Toli-Toli"),
 ])
 def test_prefixes_case_and_spacing(raw, expected):
     assert resolve_regency(raw).name == expected
