@@ -1,44 +1,13 @@
-"""The canonical innovation record (design §2) and its controlled vocabularies."""
+"""The canonical innovation record (design §2); its vocabularies are data (``vocab/``)."""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .regions import RegionError, normalize_province, resolve_regency
-
-AgencyLevel = Literal["kementerian", "lembaga", "provinsi", "kabupaten", "kota", "bumn", "bumd", "other"]
-Programme = Literal["KIPP", "IGA", "InoLAN", "other"]
-
-# Controlled sector vocabulary; aliases map common wording (urusan, kelompok) onto it.
-SECTORS = (
-    "Administrasi Pemerintahan", "Air Bersih", "Ekonomi", "Hukum", "Infrastruktur", "Kebencanaan",
-    "Kebudayaan", "Kependudukan", "Kesehatan", "Ketenagakerjaan", "Keuangan", "Keuangan Daerah",
-    "Lingkungan", "Pariwisata", "Pendidikan", "Pengaduan", "Perikanan", "Perizinan",
-    "Perlindungan Perempuan dan Anak", "Pertanian", "Sosial", "Tata Kelola", "Transportasi",
-)
-SECTOR_ALIASES = {
-    "administrasi kependudukan": "Kependudukan", "adminduk": "Kependudukan", "dukcapil": "Kependudukan",
-    "perhubungan": "Transportasi", "pekerjaan umum": "Infrastruktur", "pupr": "Infrastruktur",
-    "lingkungan hidup": "Lingkungan", "pemberdayaan perempuan dan perlindungan anak": "Perlindungan Perempuan dan Anak",
-    "ppa": "Perlindungan Perempuan dan Anak", "tenaga kerja": "Ketenagakerjaan", "penanaman modal": "Perizinan",
-    "pelayanan perizinan": "Perizinan", "pendapatan daerah": "Keuangan Daerah", "pajak daerah": "Keuangan Daerah",
-    "bencana": "Kebencanaan", "penanggulangan bencana": "Kebencanaan", "pengelolaan pengaduan": "Pengaduan",
-    "air minum": "Air Bersih", "pemerintahan": "Administrasi Pemerintahan", "kelautan dan perikanan": "Perikanan",
-    "tata kelola pemerintahan": "Tata Kelola", "reformasi birokrasi": "Tata Kelola", "pariwisata dan budaya": "Pariwisata",
-}
-_SECTOR_LOOKUP = {s.lower(): s for s in SECTORS} | SECTOR_ALIASES
-
-
-def normalize_sector(value: str) -> str:
-    key = " ".join(value.lower().split())
-    try:
-        return _SECTOR_LOOKUP[key]
-    except KeyError:
-        raise ValueError(f"unknown sector {value!r} (vocabulary: {', '.join(SECTORS)})") from None
-
+from .vocabularies import vocabulary
 
 _PLACE_IN_AGENCY = re.compile(r"\b(Kabupaten|Kab\.|Kota)\s+([A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|dan))*)")
 
@@ -60,11 +29,11 @@ class Innovation(BaseModel):
     title: str = Field(min_length=1)
     acronym: str | None = None
     agency: str = Field(min_length=1)
-    agency_level: AgencyLevel = "other"
+    agency_level: str = "other"  # vocab/agency_levels.json
     province: str | None = None
     regency_city: str | None = None
     year: int | None = Field(None, ge=1945, le=2100)
-    programme: Programme = "other"
+    programme: str = "other"  # vocab/programmes.json
     award: str | None = None
     sector: str | None = None
     sdgs: list[int] = Field(default_factory=list)
@@ -98,10 +67,20 @@ class Innovation(BaseModel):
         """Resolved within the record's province (validated before it) when that is known."""
         return resolve_regency(value, info.data.get("province")).name if value else None
 
+    @field_validator("agency_level")
+    @classmethod
+    def _agency_level(cls, value):
+        return vocabulary("agency_levels").normalize(value)
+
+    @field_validator("programme")
+    @classmethod
+    def _programme(cls, value):
+        return vocabulary("programmes").normalize(value)
+
     @field_validator("sector")
     @classmethod
     def _sector(cls, value):
-        return normalize_sector(value) if value else None
+        return vocabulary("sectors").normalize(value) if value else None
 
     @field_validator("stage")
     @classmethod

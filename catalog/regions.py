@@ -12,25 +12,6 @@ from importlib import resources
 
 from rapidfuzz import fuzz, process
 
-# Abbreviations and historical names officials use for provinces (lower-case, folded).
-PROVINCE_ALIASES = {
-    "nad": "Aceh", "nanggroe aceh darussalam": "Aceh",
-    "sumut": "Sumatera Utara", "sumbar": "Sumatera Barat", "sumsel": "Sumatera Selatan",
-    "babel": "Kepulauan Bangka Belitung", "bangka belitung": "Kepulauan Bangka Belitung",
-    "kepri": "Kepulauan Riau",
-    "dki": "DKI Jakarta", "jakarta": "DKI Jakarta", "dki jakarta": "DKI Jakarta",
-    "daerah khusus ibukota jakarta": "DKI Jakarta", "daerah khusus ibu kota jakarta": "DKI Jakarta",
-    "daerah khusus jakarta": "DKI Jakarta",
-    "jabar": "Jawa Barat", "jateng": "Jawa Tengah", "jatim": "Jawa Timur",
-    "diy": "DI Yogyakarta", "d i yogyakarta": "DI Yogyakarta", "yogyakarta": "DI Yogyakarta",
-    "daerah istimewa yogyakarta": "DI Yogyakarta", "jogja": "DI Yogyakarta", "jogjakarta": "DI Yogyakarta",
-    "ntb": "Nusa Tenggara Barat", "ntt": "Nusa Tenggara Timur",
-    "kalbar": "Kalimantan Barat", "kalteng": "Kalimantan Tengah", "kalsel": "Kalimantan Selatan",
-    "kaltim": "Kalimantan Timur", "kaltara": "Kalimantan Utara",
-    "sulut": "Sulawesi Utara", "sulteng": "Sulawesi Tengah", "sulsel": "Sulawesi Selatan",
-    "sultra": "Sulawesi Tenggara", "sulbar": "Sulawesi Barat", "malut": "Maluku Utara",
-    "papua barat daya": "Papua Barat Daya", "pbd": "Papua Barat Daya",
-}
 _PROVINCE_PREFIX = re.compile(r"^(prov(insi)?\.?\s+)", re.I)
 # Leading words that say which kind of region a name is ("Kab. Banyumas", "KOTA SURABAYA").
 _KINDS = {"kab": "Kabupaten", "kabupaten": "Kabupaten", "kot": "Kota", "kota": "Kota"}
@@ -96,7 +77,8 @@ def _province_by_code() -> dict[str, Province]:
 def _province_lookup() -> dict[str, Province]:
     by_name = {p.name: p for p in provinces()}
     lookup = {_key(p.name): p for p in provinces()}
-    lookup.update({_key(alias): by_name[name] for alias, name in PROVINCE_ALIASES.items()})
+    # Abbreviations and historical names officials use ("Jatim", "DIY", "NAD"): vocab/province_aliases.csv
+    lookup.update({_key(row["alias"]): by_name[row["name"]] for row in _read("province_aliases.csv")})
     return lookup
 
 

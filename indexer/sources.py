@@ -2,7 +2,7 @@
 
 A source is data, not code: its crosswalk (JSON) names it and its programme, picks a reader
 (``readers.py``) with its options and encoding, gives the signature that detects its files,
-and maps fields (named value transforms, shared vocabularies in ``crosswalks/vocabularies.json``).
+and maps fields (named value transforms, the catalog's vocabularies in ``catalog/vocab/``).
 Built-in crosswalks ship in ``indexer/crosswalks``; more are read from JIPPNAS_CROSSWALKS_DIR.
 """
 from __future__ import annotations
@@ -15,11 +15,12 @@ from functools import lru_cache
 from importlib import resources
 from itertools import chain
 from pathlib import Path
-from typing import Any, Callable, Iterator, get_args
+from typing import Any, Callable, Iterator
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from catalog.record import Innovation, Programme
+from catalog.record import Innovation
+from catalog.vocabularies import VOCABULARIES, vocabulary
 from search_api.config import Settings
 
 from .readers import READERS, SourceError, SourceFile, SourceRow
@@ -103,17 +104,14 @@ TRANSFORMS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _vocabularies() -> dict[str, dict[str, str]]:
-    return json.loads(resources.files(__package__).joinpath("crosswalks/vocabularies.json").read_text("utf-8"))
-
-
 def _vocabulary_key(value: Any) -> str:
     return " ".join(str(value).lower().split())
 
 
-def _map(vocabulary: str | dict, value: Any) -> Any:
-    table = _vocabularies()[vocabulary] if isinstance(vocabulary, str) else vocabulary
+def _map(table: str | dict, value: Any) -> Any:
+    """Through a catalog vocabulary (by name: its values and aliases) or a crosswalk's own table."""
+    if isinstance(table, str):
+        return vocabulary(table).normalize(value)
     key = _vocabulary_key(value)
     if key not in table:
         raise ValueError(f"unknown value {value!r} (expected one of: {', '.join(sorted(set(table.values())))})")
@@ -143,8 +141,8 @@ class FieldRule(_Strict):
     def _known_vocabulary(cls, value):
         if isinstance(value, dict):
             return {_vocabulary_key(k): v for k, v in value.items()}
-        if value is not None and value not in _vocabularies():
-            raise ValueError(f"unknown vocabulary {value!r} (vocabularies.json has: {', '.join(sorted(_vocabularies()))})")
+        if value is not None and value not in VOCABULARIES:
+            raise ValueError(f"unknown vocabulary {value!r} (catalog/vocab has: {', '.join(VOCABULARIES)})")
         return value
 
     @field_validator("transform")
@@ -171,7 +169,7 @@ class Source(_Strict):
     """One source as its crosswalk file declares it, with the mapping of its rows."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    programme: Programme
+    programme: str
     description: str = ""
     reader: str
     encoding: str = "auto"
@@ -199,6 +197,11 @@ class Source(_Strict):
             except LookupError:
                 raise ValueError(f'unknown encoding {value!r} (use "auto" or a Python codec name)') from None
         return value
+
+    @field_validator("programme")
+    @classmethod
+    def _known_programme(cls, value):
+        return vocabulary("programmes").normalize(value)
 
     @field_validator("fields", mode="before")
     @classmethod
@@ -392,7 +395,7 @@ class SourceRegistry:
     def programmes(self) -> list[str]:
         """The programmes the sources feed, in the record's vocabulary order."""
         fed = {s.programme for s in self._sources.values()}
-        return [p for p in get_args(Programme) if p in fed]
+        return [p for p in vocabulary("programmes").values if p in fed]
 
     def open(self, path: Path, name: str = "auto") -> Reading:
         """Read a file as the named source, or as the one detected when name is "auto"."""
@@ -449,15 +452,15 @@ def _head(rows: Iterator[SourceRow]) -> list[SourceRow]:
     return head
 
 
-def _crosswalk_files(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
-    return sorted(p for p in folder.glob("*.json") if p.name not in skip)
+def _crosswalk_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.json"))
 
 
 def registry(extra_dir: Path | None = None) -> SourceRegistry:
     """The built-in sources plus those whose crosswalks are in extra_dir (by default
     JIPPNAS_CROSSWALKS_DIR). Two crosswalk files naming the same source are an error."""
     folder = extra_dir if extra_dir is not None else Settings().crosswalks_dir
-    files = _crosswalk_files(Path(str(resources.files(__package__).joinpath("crosswalks"))), ("vocabularies.json",))
+    files = _crosswalk_files(Path(str(resources.files(__package__).joinpath("crosswalks"))))
     if folder is not None:
         if not Path(folder).is_dir():
             raise CrosswalkError(f"{folder}: the crosswalks directory (JIPPNAS_CROSSWALKS_DIR) is not a directory")

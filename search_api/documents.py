@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import get_analyzer, tokenize
-from .facets import FACETS, award_classes
 from catalog.record import Innovation
+
+from .analysis import get_analyzer, tokenize
+from .facets import FACETS
 
 # Keyword field weights (design §5: title and problem boosted). Engines score one
 # analysed field in which each source field is repeated this many times, so the BM25
@@ -88,21 +89,7 @@ class SearchDocument:
 
     def facet_values(self) -> dict[str, list[str]]:
         entries = self.entries or [self.record]
-        r = self.record
-        values: dict[str, set[str]] = {f.name: set() for f in FACETS}
-        for e in entries:
-            values["programme"].add(e.programme)
-            if e.year is not None:
-                values["year"].add(str(e.year))
-            values["award"].update(award_classes(e.award))
-        for name in ("province", "regency_city", "agency_level", "sector", "stage"):
-            if getattr(r, name):
-                values[name].add(getattr(r, name))
-        values["sdg"].update(str(s) for e in entries for s in e.sdgs)
-        if r.is_digital is not None:
-            values["is_digital"].add("true" if r.is_digital else "false")
-        values["replicated"].add("true" if any(e.replicated_in for e in entries) else "false")
-        return {k: sorted(v) for k, v in values.items()}
+        return {f.name: f.values_of(self.record, entries) for f in FACETS}
 
     @property
     def sort_year(self) -> int | None:

@@ -1,17 +1,31 @@
-"""Facets as first-class objects: one definition drives filtering, counting, the API
-parameters and the web sidebar, identically on every engine."""
+"""Facets as first-class objects, each declared once here: how a document's values are read
+from its entries, how request values are validated, labels in both languages, how values
+are labelled and ordered, and where the pages show it. Filtering, counting, the API
+parameters, both engines, the sidebar, chips and charts all read these declarations."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+from catalog.record import Innovation
+from catalog.vocabularies import award_classes, vocabulary
+
+Reader = Callable[[Innovation, Sequence[Innovation]], Iterable[str]]  # (leading entry, every entry) → values
 
 
 @dataclass(frozen=True)
 class Facet:
     name: str  # API parameter and document field
-    label: str  # Bahasa Indonesia label for pages
+    labels: Mapping[str, str]  # language → label
+    read: Reader
     kind: str = "str"  # str | int | bool: how request values are validated
     sort: str = "count"  # count | value_desc | value: order of values in the response
+    vocabulary: str | None = None  # value labels from catalog/vocab/<vocabulary>.json
+    value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language → value → label
+    value_format: Callable[[str], str] | None = None  # a label built from the value
+    collapsed: bool = False  # the sidebar keeps it closed until used (long lists few start from)
+    chart: str | None = None  # /statistik draws it, bars ordered by "count" or "value"
 
     def parse(self, raw: str) -> str:
         """Validate one request value; the canonical string form is what engines store."""
@@ -33,38 +47,51 @@ class Facet:
             raise ValueError(f"{self.name}: empty value")
         return value
 
+    def values_of(self, lead: Innovation, entries: Sequence[Innovation]) -> list[str]:
+        return sorted({str(v) for v in self.read(lead, entries)})
+
+    def label(self, lang: str) -> str:
+        return self.labels[lang]
+
+    def value_label(self, value: str, lang: str) -> str:
+        if self.vocabulary:
+            return vocabulary(self.vocabulary).label(value, lang)
+        if value in self.value_labels.get(lang, {}):
+            return self.value_labels[lang][value]
+        return self.value_format(value) if self.value_format else value
+
+
+def _lead(attribute: str) -> Reader:
+    """The leading entry's value (place, sector… describe the innovation, not a submission)."""
+    return lambda lead, _entries: [v] if (v := getattr(lead, attribute)) else []
+
+
+def _boolean(attribute: str) -> Reader:
+    return lambda lead, _entries: [] if (v := getattr(lead, attribute)) is None else ["true" if v else "false"]
+
 
 FACETS: tuple[Facet, ...] = (
-    Facet("programme", "Program"),
-    Facet("year", "Tahun", kind="int", sort="value_desc"),
-    Facet("province", "Provinsi"),
-    Facet("regency_city", "Kabupaten/Kota"),
-    Facet("agency_level", "Jenis instansi"),
-    Facet("sector", "Sektor"),
-    Facet("award", "Penghargaan"),
-    Facet("sdg", "SDG", kind="int", sort="value"),
-    Facet("is_digital", "Digital", kind="bool"),
-    Facet("stage", "Tahapan"),
-    Facet("replicated", "Sudah direplikasi", kind="bool"),
+    Facet("programme", {"id": "Program", "en": "Programme"}, lambda _l, entries: (e.programme for e in entries),
+          vocabulary="programmes", chart="count"),
+    Facet("year", {"id": "Tahun", "en": "Year"}, lambda _l, entries: (e.year for e in entries if e.year is not None),
+          kind="int", sort="value_desc", chart="value"),
+    Facet("province", {"id": "Provinsi", "en": "Province"}, _lead("province"), chart="count"),
+    Facet("regency_city", {"id": "Kabupaten/Kota", "en": "Regency/City"}, _lead("regency_city"), collapsed=True),
+    Facet("agency_level", {"id": "Jenis instansi", "en": "Agency type"}, _lead("agency_level"),
+          vocabulary="agency_levels", chart="count"),
+    Facet("sector", {"id": "Sektor", "en": "Sector"}, _lead("sector"), vocabulary="sectors", chart="count"),
+    Facet("award", {"id": "Penghargaan", "en": "Award"},
+          lambda _l, entries: (c for e in entries for c in award_classes(e.award)), collapsed=True),
+    Facet("sdg", {"id": "SDG", "en": "SDG"}, lambda _l, entries: (s for e in entries for s in e.sdgs),
+          kind="int", sort="value", value_format="SDG {}".format, collapsed=True),
+    Facet("is_digital", {"id": "Digital", "en": "Digital"}, _boolean("is_digital"), kind="bool",
+          value_labels={"id": {"true": "Digital", "false": "Non-digital"},
+                        "en": {"true": "Digital", "false": "Non-digital"}}),
+    Facet("stage", {"id": "Tahapan", "en": "Stage"}, _lead("stage"), value_format=lambda v: v[:1].upper() + v[1:]),
+    Facet("replicated", {"id": "Sudah direplikasi", "en": "Replicated"},
+          lambda _l, entries: ["true" if any(e.replicated_in for e in entries) else "false"], kind="bool",
+          value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
+                        "en": {"true": "Replicated", "false": "Not replicated"}}),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}
-
-
-_AWARD_PATTERNS = (
-    (re.compile(r"\bunpsa\b", re.I), "UNPSA"),
-    (re.compile(r"outstanding public service innovation|\bopsi\b", re.I), "OPSI"),
-    (re.compile(r"outstanding achievement", re.I), "Outstanding Achievement"),
-    (re.compile(r"replikasi", re.I), "Dipilih untuk replikasi"),
-    (re.compile(r"\biga\b|innovative government award|terinovatif|sangat inovatif", re.I), "IGA"),
-    (re.compile(r"laboratorium inovasi|labinov", re.I), "Laboratorium Inovasi LAN"),
-    (re.compile(r"finalis", re.I), "Finalis"),
-)
-
-
-def award_classes(award: str | None) -> list[str]:
-    """Free-text award history → facet values ('Top 99', 'Top 45', 'UNPSA', ...)."""
-    if not award:
-        return []
-    found = {f"Top {n}" for n in re.findall(r"\btop\s+(\d{1,3})\b", award, re.I)}
-    found.update(label for pattern, label in _AWARD_PATTERNS if pattern.search(award))
-    return sorted(found) or ["Lainnya"]
+CHARTED = tuple(f for f in FACETS if f.chart)

@@ -15,13 +15,12 @@ from .analysis import fold, get_analyzer
 from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
 from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngine
-from .facets import FACETS
+from .facets import CHARTED, FACETS
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
 from .spelling import Speller
 
 RRF_K = 60
-STATS_FACETS = ("programme", "year", "province", "sector", "agency_level")
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
@@ -171,7 +170,7 @@ class SearchService:
             values = [{"value": v, "count": n, "selected": v in chosen} for v, n in fc.values]
             present = {v for v, _ in fc.values}
             values += [{"value": v, "count": 0, "selected": True} for v in sorted(chosen - present)]
-            out[facet.name] = {"label": facet.label, "values": values, "truncated": fc.truncated}
+            out[facet.name] = {"label": facet.label("id"), "values": values, "truncated": fc.truncated}
         return out
 
     # ---------------------------------------------------------------- documents
@@ -228,7 +227,7 @@ class SearchService:
         counts = self.engine.facet_counts(ALL, Filters(), [f.name for f in FACETS], 10_000)
         return {
             "total": self.engine.count(),
-            **{name: [{"value": v, "count": n} for v, n in counts[name].values] for name in STATS_FACETS},
+            **{f.name: [{"value": v, "count": n} for v, n in counts[f.name].values] for f in CHARTED},
             "facets": {name: [{"value": v, "count": n} for v, n in fc.values] for name, fc in counts.items()},
         }
 

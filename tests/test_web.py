@@ -216,9 +216,19 @@ def test_english_toggle_translates_and_keeps_the_url(client):
 def test_every_string_has_both_languages():
     from web import i18n
 
+    from catalog.vocabularies import vocabulary
+    from search_api.facets import FACETS
+
     assert set(i18n.TEXT["id"]) == set(i18n.TEXT["en"])
-    for table in (i18n.FACET_LABELS, i18n.AGENCY_LEVELS, i18n.MODES, i18n.SORTS):
+    for table in (i18n.MODES, i18n.SORTS):
         assert set(table["id"]) == set(table["en"])
+    for facet in FACETS:
+        assert facet.label("id") and facet.label("en")
+        if facet.value_labels:
+            assert set(facet.value_labels["id"]) == set(facet.value_labels["en"])
+    for name in ("agency_levels", "programmes", "sectors"):
+        labels = vocabulary(name).labels
+        assert set(labels["id"]) == set(labels["en"]) == set(vocabulary(name).values)
 
 
 def test_search_within_a_facet(client):

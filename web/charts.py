@@ -4,11 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from .i18n import text, value_label
+from search_api.facets import CHARTED
 
-# (facet, order): years read best in time order, everything else largest first.
-CHARTS = (("year", "value"), ("programme", "count"), ("province", "count"), ("sector", "count"),
-          ("agency_level", "count"))
+from .i18n import text, value_label
 
 
 @dataclass(frozen=True)
@@ -38,5 +36,6 @@ def bar_chart(facet: str, title: str, rows: list[dict], order: str, lang: str) -
 
 
 def charts(stats: dict, lang: str) -> list[Chart]:
-    return [bar_chart(facet, text(lang, f"chart_{facet}"), stats.get(facet, []), order, lang)
-            for facet, order in CHARTS]
+    """One chart per charted facet, in declaration order (Facet.chart: bar order)."""
+    return [bar_chart(f.name, text(lang, "chart_by", facet=f.label(lang).lower()), stats.get(f.name, []), f.chart, lang)
+            for f in CHARTED]

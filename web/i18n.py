@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from jinja2 import pass_context
 
+from catalog.vocabularies import vocabulary
+from search_api.facets import FACETS_BY_NAME
+
 DEFAULT = "id"
 
 TEXT: dict[str, dict[str, str]] = {
@@ -87,11 +90,7 @@ TEXT: dict[str, dict[str, str]] = {
         "problem_empty": "Belum ada yang cocok. Coba hapus saringan provinsi atau jenis instansi.",
         "stats_title": "Statistik inovasi",
         "stats_lead": "inovasi dalam katalog. Klik batang untuk melihat inovasinya.",
-        "chart_year": "Inovasi per tahun",
-        "chart_programme": "Inovasi per program",
-        "chart_province": "Inovasi per provinsi",
-        "chart_sector": "Inovasi per sektor",
-        "chart_agency_level": "Inovasi per jenis instansi",
+        "chart_by": "Inovasi per {facet}",
         "back_to_search": "Kembali ke pencarian",
         "err_not_found": "Tidak ditemukan",
         "err_not_found_msg": "Halaman yang Anda cari tidak ada.",
@@ -197,11 +196,7 @@ TEXT: dict[str, dict[str, str]] = {
         "problem_empty": "Nothing matches yet. Try removing the province or agency type filter.",
         "stats_title": "Innovation statistics",
         "stats_lead": "innovations in the catalog. Click a bar to see them.",
-        "chart_year": "Innovations by year",
-        "chart_programme": "Innovations by programme",
-        "chart_province": "Innovations by province",
-        "chart_sector": "Innovations by sector",
-        "chart_agency_level": "Innovations by agency type",
+        "chart_by": "Innovations by {facet}",
         "back_to_search": "Back to search",
         "err_not_found": "Not found",
         "err_not_found_msg": "The page you are looking for does not exist.",
@@ -227,34 +222,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
-FACET_LABELS = {
-    "id": {"programme": "Program", "year": "Tahun", "province": "Provinsi", "regency_city": "Kabupaten/Kota",
-           "agency_level": "Jenis instansi", "sector": "Sektor", "award": "Penghargaan", "sdg": "SDG",
-           "is_digital": "Digital", "stage": "Tahapan", "replicated": "Sudah direplikasi"},
-    "en": {"programme": "Programme", "year": "Year", "province": "Province", "regency_city": "Regency/City",
-           "agency_level": "Agency type", "sector": "Sector", "award": "Award", "sdg": "SDG",
-           "is_digital": "Digital", "stage": "Stage", "replicated": "Replicated"},
-}
-AGENCY_LEVELS = {
-    "id": {"kementerian": "Kementerian", "lembaga": "Lembaga", "provinsi": "Pemerintah provinsi",
-           "kabupaten": "Pemerintah kabupaten", "kota": "Pemerintah kota", "bumn": "BUMN", "bumd": "BUMD",
-           "other": "Lainnya"},
-    "en": {"kementerian": "Ministry", "lembaga": "Agency", "provinsi": "Provincial government",
-           "kabupaten": "Regency government", "kota": "City government", "bumn": "State-owned enterprise",
-           "bumd": "Regional enterprise", "other": "Other"},
-}
 MODES = {"id": {"hybrid": "Hibrid", "keyword": "Kata kunci", "semantic": "Semantik"},
          "en": {"hybrid": "Hybrid", "keyword": "Keyword", "semantic": "Semantic"}}
 SORTS = {"id": {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"},
          "en": {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}}
-_BOOLEANS = {
-    "id": {"is_digital": {"true": "Digital", "false": "Non-digital"},
-           "replicated": {"true": "Sudah direplikasi", "false": "Belum direplikasi"}},
-    "en": {"is_digital": {"true": "Digital", "false": "Non-digital"},
-           "replicated": {"true": "Replicated", "false": "Not replicated"}},
-}
-
-
 def language(requested: str | None) -> str:
     return requested if requested in TEXT else DEFAULT
 
@@ -269,18 +240,7 @@ def number(lang: str, n: int) -> str:
 
 
 def value_label(facet: str, value, lang: str = DEFAULT) -> str:
-    value = str(value)
-    if facet in _BOOLEANS[lang]:
-        return _BOOLEANS[lang][facet].get(value, value)
-    if facet == "agency_level":
-        return AGENCY_LEVELS[lang].get(value, value)
-    if facet == "programme" and value == "other":
-        return AGENCY_LEVELS[lang]["other"]
-    if facet == "sdg":
-        return f"SDG {value}"
-    if facet == "stage":
-        return value[:1].upper() + value[1:]
-    return value
+    return FACETS_BY_NAME[facet].value_label(str(value), lang)
 
 
 def install(env) -> None:
@@ -306,6 +266,6 @@ def install(env) -> None:
             return path
         return f"{path}{'&' if '?' in path else '?'}lang={lang}"
 
-    env.globals.update(t=t, u=u, num=num, MODES=MODES, SORTS=SORTS, AGENCY_LEVELS=AGENCY_LEVELS,
-                       FACET_LABELS=FACET_LABELS)
+    env.globals.update(t=t, u=u, num=num, MODES=MODES, SORTS=SORTS,
+                       AGENCY_LEVELS=vocabulary("agency_levels").labels)
     env.filters["label"] = label

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from catalog.regions import province_names
 from search_api.engines import EngineUnavailable
+from search_api.facets import FACETS_BY_NAME
 from search_api.query import QueryError, SearchRequest, group_params
 
 from . import i18n
@@ -29,8 +30,6 @@ FACET_SHOWN = 8  # values listed before "N lainnya" (a list at most 2 longer is 
 FACET_LISTED = SearchRequest().facet_size  # values a facet lists without a search within it
 FACET_SEARCHED = 1000  # values fetched when searching within a facet (500+ kab/kota nationally)
 FACET_SEARCHABLE = 15  # facets with more values than this get a search box
-# Long lists few people start from; kab/kota opens once a province narrows it (500+ nationally).
-COLLAPSED = {"regency_city", "award", "sdg"}
 SIMILAR_SIZE = 6
 PROBLEM_SIZE = 10
 PROBLEM_FILTERS = ("province", "agency_level")
@@ -83,9 +82,10 @@ def _sidebar(facets: dict, req: SearchRequest, links: SearchLinks, queries: dict
         values = [{**v, "label": i18n.value_label(name, v["value"], lang), "href": links.toggle(name, v["value"])}
                   for v in rows]
         searchable = len(facet["values"]) > FACET_SEARCHABLE or bool(query)
-        opened = bool(query) or name in selected or name not in COLLAPSED or (
+        # A collapsed facet opens when used; kab/kota also once a province narrows it (500+ nationally).
+        opened = bool(query) or name in selected or not FACETS_BY_NAME[name].collapsed or (
             name == "regency_city" and "province" in selected)
-        out.append({"name": name, "label": i18n.FACET_LABELS[lang][name], "open": opened, "query": query,
+        out.append({"name": name, "label": FACETS_BY_NAME[name].label(lang), "open": opened, "query": query,
                     "searchable": searchable, "all_href": links.page(1) if query else None,
                     **_split(values, whole=bool(query) or len(values) <= FACET_SHOWN + 2)})
     return out
@@ -96,7 +96,7 @@ def _split(values: list[dict], whole: bool) -> dict:
 
 
 def _chips(req: SearchRequest, links: SearchLinks, lang: str) -> list[dict]:
-    chips = [{"facet": i18n.FACET_LABELS[lang][name], "label": i18n.value_label(name, value, lang),
+    chips = [{"facet": FACETS_BY_NAME[name].label(lang), "label": i18n.value_label(name, value, lang),
               "href": links.toggle(name, value)}
              for name, values in req.filters.values.items() for value in values]
     f = req.filters
