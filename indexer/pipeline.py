@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from catalog.services import CatalogService, Identity
 from catalog.store import Catalog
 from search_api.documents import SearchDocument
 from search_api.embeddings import Embedder, VectorCache, embed_with_cache
@@ -49,20 +50,27 @@ class ImportReport:
                 out.writerow([r.file, r.position, r.record_id or "", r.field, r.reason])
 
 
+# Who a file import acts as when the caller names nobody (tests, `jippnas demo`).
+IMPORTER = Identity("importer", frozenset({"importer"}), via="import")
+
+
 class Indexer:
-    """Keeps one engine in step with the catalog."""
+    """Imports files into the catalog (through its services) and keeps one engine in step with it."""
 
     def __init__(self, catalog: Catalog, engine: SearchEngine, embedder: Callable[[], Embedder],
-                 cache: VectorCache, show_progress: bool = True):
+                 cache: VectorCache, show_progress: bool = True, identity: Identity = IMPORTER):
         self.catalog = catalog
+        self.writes = CatalogService(catalog)
+        self.identity = identity
         self.engine = engine
         self._embedder = embedder
         self.cache = cache
         self.show_progress = show_progress
 
     @classmethod
-    def for_runtime(cls, rt: Runtime, show_progress: bool = False) -> "Indexer":
-        return cls(rt.catalog, rt.engine, rt.embedder, rt.vector_cache(), show_progress=show_progress)
+    def for_runtime(cls, rt: Runtime, show_progress: bool = False, identity: Identity = IMPORTER) -> "Indexer":
+        return cls(rt.catalog, rt.engine, rt.embedder, rt.vector_cache(), show_progress=show_progress,
+                   identity=identity)
 
     # ---------------------------------------------------------------- import
     def import_files(self, paths: Sequence[Path], fmt: str = "auto") -> ImportReport:
@@ -101,8 +109,8 @@ class Indexer:
                 stats["rejected"] += len(rejects)
                 continue
             stats["accepted"] += 1
-            outcome = self.catalog.import_entry(record, source=record.id.split("-", 1)[0], submitted=row.raw,
-                                                by=f"file:{Path(row.file).name} {row.position}")
+            outcome = self.writes.import_entry(self.identity, record, source=record.id.split("-", 1)[0],
+                                               submitted=row.raw, origin=f"file:{Path(row.file).name} {row.position}")
             setattr(report, outcome, getattr(report, outcome) + 1)
 
     # ---------------------------------------------------------------- engine sync

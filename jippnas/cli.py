@@ -8,6 +8,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from catalog.services import Identity
 from search_api.config import get_settings
 from search_api.runtime import Runtime
 
@@ -28,7 +29,9 @@ def _indexer(rt: Runtime, quiet: bool = False):
 
 def cmd_index(args) -> int:
     rt = Runtime(get_settings())
-    report = _indexer(rt, args.quiet).import_files([Path(p) for p in args.paths], args.format)
+    indexer = _indexer(rt, args.quiet)
+    indexer.identity = _operator(args)
+    report = indexer.import_files([Path(p) for p in args.paths], args.format)
     for reject in report.rejects[:MAX_PRINTED_REJECTS]:
         print(f"rejected: {reject.line()}", file=sys.stderr)
     if report.rejected > MAX_PRINTED_REJECTS:
@@ -55,18 +58,20 @@ def cmd_reindex(args) -> int:
     return 0
 
 
-def _steward(args) -> str:
-    """Who a command line change is recorded as (the operating-system user)."""
-    return f"user:{args.by or getpass.getuser()} (cli)"
+def _operator(args) -> Identity:
+    """Whoever runs the command line on the server holds the catalog's files: an admin,
+    recorded under --by or the operating-system user."""
+    return Identity(getattr(args, "by", None) or getpass.getuser(), frozenset({"admin"}), via="cli")
 
 
 def _catalog_change(args, change) -> int:
-    """Apply a steward's change to the catalog, then bring the search index up to date."""
+    """Apply a steward's change through the catalog's services, then bring the index up to date."""
+    from catalog.services import CatalogService
     from catalog.store import CatalogError
 
     rt = Runtime(get_settings())
     try:
-        print(change(rt.catalog))
+        print(change(CatalogService(rt.catalog), _operator(args)))
     except CatalogError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -75,16 +80,16 @@ def _catalog_change(args, change) -> int:
 
 
 def cmd_link(args) -> int:
-    return _catalog_change(args, lambda cat: f"linked into {cat.link(args.ids, _steward(args), args.comment)}")
+    return _catalog_change(args, lambda svc, who: f"linked into {svc.link(who, args.ids, args.comment)}")
 
 
 def cmd_unlink(args) -> int:
-    return _catalog_change(args, lambda cat: f"{args.id} is now {cat.unlink(args.id, _steward(args), args.comment)}")
+    return _catalog_change(args, lambda svc, who: f"{args.id} is now {svc.unlink(who, args.id, args.comment)}")
 
 
 def cmd_withdraw(args) -> int:
-    return _catalog_change(args, lambda cat: "withdrawn: " + (
-        ", ".join(cat.withdraw(args.id, args.reason, _steward(args))) or "nothing (already withdrawn)"))
+    return _catalog_change(args, lambda svc, who: "withdrawn: " + (
+        ", ".join(svc.withdraw(who, args.id, args.reason)) or "nothing (already withdrawn)"))
 
 
 def _serve(host: str, port: int) -> None:

@@ -204,3 +204,30 @@ def test_rejects_report_cells_never_run_as_formulas(tmp_runtime, tmp_path, monke
     report.write_rejects(out)
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows and rows[0]["file"] == "'=HYPERLINK(1).json" and all(not v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
+
+
+def test_every_bad_parameter_gets_one_error_shape(api_client):
+    """FastAPI's own validation (enums, bounds) and the shared SearchRequest validation
+    (facet values, year ranges) answer alike: details.parameter plus every problem."""
+    for params, parameter in (({"mode": "magic"}, "mode"), ({"size": "1000"}, "size"), ({"year": "20x0"}, "year"),
+                              ({"year_from": "2022", "year_to": "2020"}, "year_from"), ({"sdg": "99"}, "sdg")):
+        err = api_client.get("/api/v1/search", params=params).json()["error"]
+        assert err["code"] == "invalid_parameter" and err["details"]["parameter"] == parameter, params
+        assert err["details"]["problems"][0]["parameter"] == parameter and parameter in err["message"]
+
+
+def test_openapi_documents_every_search_parameter_with_its_bounds(api_client):
+    from search_api.facets import FACETS
+
+    spec = api_client.get("/openapi.json").json()
+    op = spec["paths"]["/api/v1/search"]["get"]
+    params = {p["name"]: p for p in op["parameters"]}
+    assert {"q", "mode", "page", "size", "sort", "year_from", "year_to", "explain", "facet_size"} <= set(params)
+    assert {f.name for f in FACETS} <= set(params)
+    assert params["mode"]["schema"]["enum"] == ["hybrid", "keyword", "semantic"]
+    assert params["size"]["schema"]["maximum"] == 100 and params["page"]["schema"]["minimum"] == 1
+    assert {"200", "422", "503"} <= set(op["responses"])
+    assert "SearchResponse" in op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    export = spec["paths"]["/api/v1/export"]["get"]
+    assert set(export["responses"]["200"]["content"]) == {"text/csv", "application/x-ndjson"}
+    assert {f.name for f in FACETS} <= {p["name"] for p in export["parameters"]}

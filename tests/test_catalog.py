@@ -202,3 +202,25 @@ def test_a_withdrawn_entry_disappears_from_each_engine(engine_name, tmp_path):
         if engine_name == "opensearch":
             rt.engine.drop()
         rt.close()
+
+
+def test_every_write_is_checked_against_the_policy_and_a_refusal_changes_nothing(catalog):
+    from catalog.services import CatalogService, Identity, PermissionDenied
+
+    service = CatalogService(catalog)
+    importer = Identity("loader", frozenset({"importer"}))
+    curator = Identity("kurator", frozenset({"curator"}))
+    service.import_entry(importer, entry("kipp-a"), source="kipp", submitted=None, origin="file:a.json record 1")
+    service.import_entry(importer, entry("iga-x", programme="IGA", acronym="Lain"), source="iga", submitted=None,
+                         origin="file:b.csv line 2")
+    before = (catalog.outbox_position(), [r.number for r in catalog.history("kipp-a")])
+    with pytest.raises(PermissionDenied, match="kurator may not link"):
+        service.link(curator, ["kipp-a", "iga-x"])
+    with pytest.raises(PermissionDenied, match="loader may not withdraw"):
+        service.withdraw(importer, "kipp-a", reason="no")
+    with pytest.raises(PermissionDenied):
+        service.import_entry(curator, entry("kipp-b"), source="kipp", submitted=None, origin="file:c.json record 1")
+    assert (catalog.outbox_position(), [r.number for r in catalog.history("kipp-a")]) == before
+    assert catalog.resolve("kipp-b") is None and catalog.resolve("kipp-a") != catalog.resolve("iga-x")
+    assert service.withdraw(curator, "kipp-a", reason="duplicate") == ["kipp-a"]
+    assert catalog.history("kipp-a")[0].by == "user:kurator"

@@ -6,11 +6,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from search_api import api
 from search_api.config import Settings, get_settings
 from search_api.runtime import Runtime
 
-from . import pages
+from . import api, pages
 from .security import SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"

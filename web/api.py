@@ -1,37 +1,47 @@
-"""The JSON API (design §5), versioned under /api/v1."""
+"""The JSON API (design §5), versioned under /api/v1; models and parameters in ``schemas``."""
 from __future__ import annotations
 
 import io
 import json
 import logging
-from typing import Iterator
+from typing import Iterator, Literal
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .engines import EngineUnavailable
-from .facets import FACETS_BY_NAME
-from .query import MAX_SIZE, QueryError, SearchRequest, group_params
-from .runtime import Runtime
-from .spreadsheet import SpreadsheetWriter
+from search_api.documents import SearchDocument
+from search_api.engines import EngineUnavailable
+from search_api.facets import FACETS_BY_NAME
+from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
+from search_api.runtime import Runtime
+from search_api.spreadsheet import SpreadsheetWriter
+
+from . import schemas
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
-EXPORT_COLUMNS = ("id", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
+EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
                   "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
                   "replicated_in", "sources", "updated_at")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: object = None):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
-def error_body(code: str, message: str, details: object = None) -> dict:
+def invalid(problems: list[dict]) -> ApiError:
+    """422 for bad parameters: the first problem is the message and names ``parameter``;
+    ``problems`` lists them all (FastAPI's own validation reports the same way)."""
+    first = problems[0]
+    return ApiError(422, "invalid_parameter", first["message"], {"parameter": first["parameter"], "problems": problems})
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    """The one error shape (``schemas.ErrorBody``)."""
     return {"error": {"code": code, "message": message, "details": details}}
 
 
@@ -43,34 +53,42 @@ def parse_search(request: Request) -> SearchRequest:
     try:
         return SearchRequest.parse(group_params(request.query_params.multi_items()))
     except QueryError as exc:
-        raise ApiError(422, "invalid_parameter", exc.message, {"parameter": exc.param}) from None
+        raise invalid([{"parameter": exc.param, "message": exc.message}]) from None
 
 
-@router.get("/search", summary="Search innovations (hybrid, keyword or semantic) with facets")
-def search(request: Request,
-           q: str = Query("", description="What you are looking for, in your own words"),
-           mode: str = Query("hybrid", description="hybrid | keyword | semantic"),
-           page: int = Query(1), size: int = Query(10), sort: str = Query("relevance")):
-    return runtime(request).service.search(parse_search(request))
+SearchParams = Depends(schemas.search_parameters(parse_search))
+
+
+@router.get("/search", summary="Search innovations (hybrid, keyword or semantic) with facets",
+            response_model=schemas.SearchResponse, responses=schemas.ERRORS)
+def search(request: Request, req: SearchRequest = SearchParams):
+    return runtime(request).service.search(req)
+
+
+def innovation_body(doc: SearchDocument, entry_id: str | None = None) -> dict:
+    """An innovation as the API shows it: the fields of one entry (the one asked for, else
+    the leading one) under the innovation's id, with every entry listed."""
+    record = next((e for e in doc.entries if e.id == entry_id), doc.record)
+    return {**record.model_dump(mode="json"), "id": doc.id, "entry_id": record.id,
+            "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
+                        for e in doc.entries]}
 
 
 def _not_found(asked: str) -> ApiError:
     return ApiError(404, "not_found", f"no innovation with id {asked!r}", {"id": asked})
 
 
-@router.get("/innovations/{innovation_id}", summary="One innovation (by its id or any of its entry ids), the full record")
+@router.get("/innovations/{innovation_id}", summary="One innovation (by its id or any of its entry ids), the full record",
+            response_model=schemas.InnovationRecord, responses={**schemas.NOT_FOUND, **schemas.ERRORS})
 def innovation(request: Request, innovation_id: str):
     doc = runtime(request).service.get(innovation_id)
     if doc is None:
         raise _not_found(innovation_id)
-    # Asked by entry id: that entry's fields; otherwise the leading entry's.
-    record = next((e for e in doc.entries if e.id == innovation_id), doc.record)
-    return {**record.model_dump(mode="json"), "id": doc.id, "entry_id": record.id,
-            "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
-                        for e in doc.entries]}
+    return innovation_body(doc, innovation_id)
 
 
-@router.get("/innovations/{innovation_id}/history", summary="Every revision of the innovation's entries, newest first")
+@router.get("/innovations/{innovation_id}/history", summary="Every revision of the innovation's entries, newest first",
+            response_model=schemas.History, response_model_by_alias=True, responses=schemas.NOT_FOUND)
 def history(request: Request, innovation_id: str):
     catalog = runtime(request).catalog
     resolved = catalog.resolve(innovation_id)
@@ -79,7 +97,8 @@ def history(request: Request, innovation_id: str):
     return {"id": resolved, "revisions": [r.to_json() for r in catalog.history(resolved)]}
 
 
-@router.get("/innovations/{innovation_id}/similar", summary="Innovations solving a similar problem")
+@router.get("/innovations/{innovation_id}/similar", summary="Innovations solving a similar problem",
+            response_model=schemas.Similar, responses={**schemas.NOT_FOUND, **schemas.ERRORS})
 def similar(request: Request, innovation_id: str, size: int = Query(10, ge=1, le=MAX_SIZE)):
     service = runtime(request).service
     items = service.similar(innovation_id, size)
@@ -88,36 +107,32 @@ def similar(request: Request, innovation_id: str, size: int = Query(10, ge=1, le
     return {"id": service.catalog.resolve(innovation_id), "similar": items}
 
 
-class SimilarProblemsBody(BaseModel):
-    problem: str = Field(min_length=3, max_length=5000, description="The problem, described in your own words")
-    filters: dict[str, list[str] | str] = Field(default_factory=dict,
-                                                 description="Facet filters, e.g. {\"agency_level\": [\"kabupaten\"]}")
-    size: int = Field(10, ge=1, le=MAX_SIZE)
-
-
-@router.post("/similar-problems", summary="Who already solved a problem like mine?")
-def similar_problems(request: Request, body: SimilarProblemsBody):
+@router.post("/similar-problems", summary="Who already solved a problem like mine?",
+             response_model=schemas.SimilarProblems, responses=schemas.ERRORS)
+def similar_problems(request: Request, body: schemas.SimilarProblemsBody):
     params = {k: v if isinstance(v, list) else [v] for k, v in body.filters.items()}
     unknown = set(params) - _FILTER_PARAMS
     if unknown:
-        raise ApiError(422, "invalid_parameter", f"unknown filter(s): {', '.join(sorted(unknown))}",
-                       {"parameter": "filters"})
+        raise invalid([{"parameter": "filters", "message": f"unknown filter(s): {', '.join(sorted(unknown))}"}])
     try:
         filters = SearchRequest.parse({k: [str(x) for x in v] for k, v in params.items()}).filters
     except QueryError as exc:
-        raise ApiError(422, "invalid_parameter", exc.message, {"parameter": f"filters.{exc.param}"}) from None
+        raise invalid([{"parameter": f"filters.{exc.param}", "message": exc.message}]) from None
     result = runtime(request).service.similar_problems(body.problem, filters, body.size)
     return {"problem": body.problem, "total": result["total"], "took_ms": result["took_ms"], "hits": result["hits"]}
 
 
-@router.get("/stats", summary="Totals by programme, year, province, sector and agency level")
+@router.get("/stats", summary="Totals by programme, year, province, sector and agency level",
+            response_model=schemas.Stats, responses=schemas.ERRORS)
 def stats(request: Request):
     return runtime(request).service.stats()
 
 
-@router.get("/export", summary="Every match of a search, streamed as CSV or JSON Lines")
-def export(request: Request, format: str = Query("csv", pattern="^(csv|jsonl)$")):
-    req = parse_search(request)
+@router.get("/export", summary="Every match of a search, streamed as CSV or JSON Lines",
+            response_class=StreamingResponse, responses={
+                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation",
+                      "content": {"text/csv": {}, "application/x-ndjson": {}}}, **schemas.ERRORS})
+def export(request: Request, format: Literal["csv", "jsonl"] = Query("csv"), req: SearchRequest = SearchParams):
     service = runtime(request).service
     docs = service.export(req)
     first = next(docs, None)  # surface engine errors before the response starts
@@ -128,7 +143,7 @@ def export(request: Request, format: str = Query("csv", pattern="^(csv|jsonl)$")
             yield from docs
 
     if format == "jsonl":
-        body = (json.dumps(d.record.model_dump(mode="json"), ensure_ascii=False) + "\n" for d in rows())
+        body = (json.dumps(innovation_body(d), ensure_ascii=False) + "\n" for d in rows())
         return StreamingResponse(body, media_type="application/x-ndjson",
                                  headers={"Content-Disposition": 'attachment; filename="jippnas-export.jsonl"'})
     return StreamingResponse(_csv_lines(rows()), media_type="text/csv; charset=utf-8",
@@ -141,7 +156,8 @@ def _csv_lines(docs) -> Iterator[str]:
     buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
     writer.writerow(EXPORT_COLUMNS)
     for doc in docs:
-        data = doc.record.model_dump(mode="json")
+        data = innovation_body(doc)
+        data["entries"] = [e["id"] for e in data["entries"]]
         writer.writerow(["; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
                          for v in (data[c] for c in EXPORT_COLUMNS)])
         yield buffer.getvalue()
@@ -170,7 +186,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type"], max_age=3600)
 
-    @app.get("/healthz", tags=["ops"], summary="Engine status and document count")
+    @app.get("/healthz", tags=["ops"], summary="Engine status and document count", response_model=schemas.Health,
+             responses={503: {"model": schemas.Health, "description": "The engine is down"}})
     def healthz():
         status, body = health_payload(rt)
         return JSONResponse(body, status_code=status)
@@ -181,8 +198,9 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError):
-        details = [{"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return JSONResponse(error_body("invalid_parameter", "invalid request parameters", details), status_code=422)
+        problems = [{"parameter": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
+                     "message": f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"} for e in exc.errors()]
+        return _api_error(request, invalid(problems))
 
     @app.exception_handler(EngineUnavailable)
     def _unavailable(request: Request, exc: EngineUnavailable):

@@ -1,0 +1,234 @@
+"""Typed request and response models of the JSON API: what OpenAPI documents is what the
+endpoints return (FastAPI checks every response against its model), and every error,
+whatever raised it, has one shape."""
+from __future__ import annotations
+
+import inspect
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import Query, Request
+from pydantic import BaseModel, Field, create_model
+
+from search_api.facets import CHARTED, FACETS
+from search_api.query import MAX_SIZE, MODES, SORTS
+
+Mode = Literal[MODES]  # type: ignore[valid-type]
+Sort = Literal[SORTS]  # type: ignore[valid-type]
+
+
+# ---------------------------------------------------------------- errors
+class ErrorDetail(BaseModel):
+    code: str = Field(description="invalid_parameter | not_found | engine_unavailable | method_not_allowed | "
+                                  "internal_error | http_error")
+    message: str
+    details: dict[str, Any] | None = Field(None, description="`parameter` names the bad parameter (422); "
+                                                             "`problems` lists every problem found")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS = {422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
+          503: {"model": ErrorBody, "description": "The search engine is not available"}}
+NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
+
+
+# ---------------------------------------------------------------- search
+class EntryRef(BaseModel):
+    id: str = Field(description="Entry id: <source>-<id in that source>, e.g. kipp-inv-0007")
+    programme: str
+    year: int | None
+    award: str | None
+
+
+class Explain(BaseModel):
+    keyword_rank: int | None
+    keyword_score: float | None
+    semantic_rank: int | None
+    semantic_similarity: float | None
+    rrf_score: float | None
+
+
+class HitSummary(BaseModel):
+    id: str = Field(description="Innovation id (jip-…)")
+    title: str
+    acronym: str | None
+    agency: str
+    agency_level: str
+    province: str | None
+    regency_city: str | None
+    year: int | None
+    programme: str
+    award: str | None
+    sector: str | None
+    is_digital: bool | None
+    excerpt: str = Field(description="The start of the problem statement")
+    entries: list[EntryRef] = Field(description="Every published programme entry of the innovation")
+
+
+class Hit(HitSummary):
+    score: float | None = Field(description="Fused (hybrid) or leg score; null past the depth the legs were read to")
+    highlights: dict[str, list[str]] = Field(description="HTML-escaped text with <mark> around matched words")
+    explain: Explain | None = None
+
+
+class FacetValue(BaseModel):
+    value: str
+    count: int
+    selected: bool
+
+
+class FacetResult(BaseModel):
+    label: str
+    values: list[FacetValue]
+    truncated: bool
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: Mode
+    total: int
+    page: int
+    size: int
+    sort: Sort
+    suggestion: str | None = Field(description="The query with misspelt words corrected, or null")
+    took_ms: float
+    hits: list[Hit]
+    facets: dict[str, FacetResult]
+
+
+def search_parameters(parse):
+    """A FastAPI dependency declaring every search parameter (so OpenAPI lists them, with
+    enums and bounds) that hands the request to ``parse``, the one validation shared with
+    the pages and the command line. Facet parameters come from the facet declarations."""
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter("q", kw, annotation=str, default=Query("", max_length=2000,
+                                                                   description="What you look for, in your own words")),
+        inspect.Parameter("mode", kw, annotation=Mode, default=Query("hybrid")),
+        inspect.Parameter("page", kw, annotation=int, default=Query(1, ge=1, le=10_000)),
+        inspect.Parameter("size", kw, annotation=int, default=Query(10, ge=1, le=MAX_SIZE)),
+        inspect.Parameter("sort", kw, annotation=Sort, default=Query("relevance")),
+        inspect.Parameter("year_from", kw, annotation=int | None, default=Query(None, ge=1900, le=2100)),
+        inspect.Parameter("year_to", kw, annotation=int | None, default=Query(None, ge=1900, le=2100)),
+        inspect.Parameter("explain", kw, annotation=bool, default=Query(False, description="Per-hit leg ranks and scores")),
+        inspect.Parameter("facet_size", kw, annotation=int, default=Query(30, ge=1, le=1000,
+                                                                           description="Values listed per facet")),
+    ]
+    for facet in FACETS:
+        annotation = list[Literal["true", "false"]] if facet.kind == "bool" else list[str]
+        params.append(inspect.Parameter(facet.name, kw, annotation=annotation | None, default=Query(
+            None, description=f"{facet.label('en')} (repeatable: values combine with OR)")))
+
+    def dependency(request: Request, **_declared):
+        return parse(request)
+
+    dependency.__signature__ = inspect.Signature(params)
+    return dependency
+
+
+# ---------------------------------------------------------------- innovations
+class InnovationRecord(BaseModel):
+    id: str = Field(description="Innovation id")
+    entry_id: str = Field(description="The entry whose fields are shown: the one asked for, else the leading one")
+    title: str
+    acronym: str | None
+    agency: str
+    agency_level: str
+    province: str | None
+    regency_city: str | None
+    year: int | None
+    programme: str
+    award: str | None
+    sector: str | None
+    sdgs: list[int]
+    stage: str | None
+    is_digital: bool | None
+    problem: str
+    solution: str
+    impact: str
+    replicated_in: list[str]
+    sources: list[str]
+    updated_at: datetime
+    entries: list[EntryRef]
+
+
+class Change(BaseModel):
+    from_: Any = Field(alias="from")
+    to: Any
+
+
+class Revision(BaseModel):
+    entry_id: str
+    number: int
+    at: datetime
+    by: str = Field(description="file:<name> <position> for imports, user:<name> for people")
+    status: Literal["draft", "submitted", "verified", "published", "withdrawn"]
+    changed: list[str]
+    changes: dict[str, Change]
+    comment: str | None
+
+
+class History(BaseModel):
+    id: str
+    revisions: list[Revision] = Field(description="Newest first")
+
+
+class SimilarWhy(BaseModel):
+    semantic_similarity: float
+    shared_terms: list[str]
+
+
+class SimilarItem(HitSummary):
+    why: SimilarWhy
+
+
+class Similar(BaseModel):
+    id: str
+    similar: list[SimilarItem]
+
+
+class SimilarProblemsBody(BaseModel):
+    problem: str = Field(min_length=3, max_length=5000, description="The problem, described in your own words")
+    filters: dict[str, list[str] | str] = Field(default_factory=dict,
+                                                 description="Facet filters, e.g. {\"agency_level\": [\"kabupaten\"]}")
+    size: int = Field(10, ge=1, le=MAX_SIZE)
+
+
+class ProblemWhy(SimilarWhy):
+    keyword_rank: int | None
+    semantic_rank: int | None
+
+
+class ProblemHit(Hit):
+    why: ProblemWhy
+    replicated_in: list[str]
+
+
+class SimilarProblems(BaseModel):
+    problem: str
+    total: int
+    took_ms: float
+    hits: list[ProblemHit]
+
+
+class ValueCount(BaseModel):
+    value: str
+    count: int
+
+
+Stats = create_model(
+    "Stats", total=(int, ...), facets=(dict[str, list[ValueCount]], ...),
+    **{f.name: (list[ValueCount], ...) for f in CHARTED})
+
+
+class Health(BaseModel):
+    status: str
+    engine: str
+    documents: int | None
+    error: str | None = None
+    cluster: str | None = None
+    took_ms: float | None = None
