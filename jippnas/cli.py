@@ -119,17 +119,33 @@ def cmd_demo(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from search_api.evaluation import evaluate, load_judgments
+    from search_api.evaluation import compare, evaluate, load_judgments
 
+    if args.compare:
+        before, after = (json.loads(Path(p).read_text(encoding="utf-8")) for p in args.compare)
+        print(f"{'mode':<10} {'kind':<12} {'queries':>7} {'before':>7} {'after':>7} {'diff':>7} {'p':>7}   (nDCG@10, "
+              "paired randomisation test)")
+        for row in compare(before, after):
+            print(f"{row['mode']:<10} {row['kind']:<12} {row['queries']:>7} {row['before']:>7.4f} {row['after']:>7.4f} "
+                  f"{row['diff']:>+7.4f} {row['p']:>7.4f}")
+        return 0
+    if not args.judgments:
+        print("error: a judgments file (or --compare A.json B.json) is needed", file=sys.stderr)
+        return 2
     rt = Runtime(get_settings())
     modes = ["hybrid", "keyword", "semantic"] if args.mode == "all" else [args.mode]
-    results = evaluate(rt.service, load_judgments(Path(args.judgments)), modes)
+    results = evaluate(rt.service, load_judgments(Path(args.judgments), args.split), modes)
+    if args.save:
+        Path(args.save).write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     if args.json:
-        print(json.dumps(results, indent=2))
-    else:
-        print(f"{'mode':<10} {'nDCG@10':>8} {'MRR@10':>8} {'R@20':>8} {'queries':>8}")
-        for mode, m in results.items():
-            print(f"{mode:<10} {m['ndcg@10']:>8.4f} {m['mrr@10']:>8.4f} {m['recall@20']:>8.4f} {m['queries']:>8}")
+        print(json.dumps({mode: {k: v for k, v in m.items() if k != "per_query"} for mode, m in results.items()},
+                         indent=2))
+        return 0
+    print(f"{'mode':<10} {'kind':<12} {'nDCG@10':>8} {'MRR@10':>8} {'R@20':>8} {'queries':>8}")
+    for mode, m in results.items():
+        for kind, k in [("all", m), *m["by_kind"].items()] if len(m["by_kind"]) > 1 else [("all", m)]:
+            print(f"{mode:<10} {kind:<12} {k['ndcg@10']:>8.4f} {k['mrr@10']:>8.4f} {k['recall@20']:>8.4f} "
+                  f"{k['queries']:>8}")
     return 0
 
 
@@ -187,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
             steward.add_argument("--comment")
 
     p = sub.add_parser("eval", help="relevance metrics (nDCG@10, MRR@10, Recall@20) on a judgments file")
-    p.add_argument("judgments")
+    p.add_argument("judgments", nargs="?")
     p.add_argument("--mode", default="all", choices=["hybrid", "keyword", "semantic", "all"])
+    p.add_argument("--split", choices=["dev", "holdout"], help="only the queries of this split (default: all)")
+    p.add_argument("--save", metavar="OUT.json", help="write every query's metrics, for --compare")
+    p.add_argument("--compare", nargs=2, metavar=("BEFORE.json", "AFTER.json"),
+                   help="per mode and query kind: the difference and a paired randomisation test")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
     return parser

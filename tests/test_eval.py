@@ -50,4 +50,37 @@ def test_cli_eval_json(sample, capsys, monkeypatch):
     monkeypatch.setattr(cli, "get_settings", lambda: sample.settings)
     assert cli.main(["eval", str(JUDGMENTS), "--mode", "keyword", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"keyword"} and set(out["keyword"]) == {"ndcg@10", "mrr@10", "recall@20", "queries"}
+    assert set(out) == {"keyword"}
+    assert set(out["keyword"]) == {"ndcg@10", "mrr@10", "recall@20", "queries", "unjudged", "by_kind"}
+    assert sum(k["queries"] for k in out["keyword"]["by_kind"].values()) == out["keyword"]["queries"] == 85
+
+
+def test_paired_randomisation_test():
+    from search_api.evaluation import paired_randomisation
+
+    same = [0.5, 0.6, 0.7, 0.8] * 10
+    assert paired_randomisation(same, same) == 1.0
+    better = [x + 0.1 for x in same]
+    assert paired_randomisation(same, better) < 0.001  # every query better by the same amount
+    noisy = [x + (0.1 if i % 2 else -0.1) for i, x in enumerate(same)]
+    assert paired_randomisation(same, noisy) > 0.5  # up and down by the same amounts: no evidence
+
+
+def test_cli_eval_save_split_and_compare(sample, capsys, monkeypatch, tmp_path):
+    from jippnas import cli
+
+    everyday = JUDGMENTS.parent / "everyday_judgments.jsonl"
+    monkeypatch.setattr(cli, "get_settings", lambda: sample.settings)
+    kw, sem = tmp_path / "kw.json", tmp_path / "sem.json"
+    assert cli.main(["eval", str(everyday), "--mode", "hybrid", "--split", "dev", "--save", str(kw)]) == 0
+    saved = json.loads(kw.read_text())
+    holdout = [j for j in load_judgments(everyday) if j["split"] == "holdout"]
+    assert {r["query"] for r in saved["hybrid"]["per_query"]}.isdisjoint({j["query"] for j in holdout})
+    assert saved["hybrid"]["queries"] + saved["hybrid"]["unjudged"] == len(load_judgments(everyday, "dev"))
+    sem.write_text(json.dumps({"hybrid": {**saved["hybrid"], "per_query": [
+        {**r, "ndcg@10": 0.0} for r in saved["hybrid"]["per_query"]]}}))
+    capsys.readouterr()
+    assert cli.main(["eval", "--compare", str(kw), str(sem)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    overall = next(line.split() for line in lines if line.split()[:2] == ["hybrid", "all"])
+    assert float(overall[5]) == -float(overall[3]) and float(overall[6]) < 0.01
