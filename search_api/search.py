@@ -18,7 +18,7 @@ from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngin
 from .facets import CHARTED, FACETS
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
-from .spelling import Speller
+from .spelling import Speller, place_words
 
 RRF_K = 60
 
@@ -71,7 +71,7 @@ class SearchService:
         """The query with misspelt words corrected ("maksud Anda"), or None."""
         frequencies = self.engine.word_frequencies()
         if self._speller is None or self._speller.frequencies is not frequencies:
-            self._speller = Speller(frequencies, self.analyzer)
+            self._speller = Speller(frequencies, self.analyzer, self.engine.count(), place_words())
         return self._speller.correct(q)
 
     def _telling(self, words: list[str], max_share: float = 0.10) -> list[str]:
