@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Path.home() / ".cache" / "jippnas"
     cors_origins: str = ""
     semantic_k: int = 100
+    fusion: str = Field("zscore", pattern="^(zscore|rrf)$")  # how hybrid fuses the legs (search_api/fusion.py)
     # sqlite:///path or postgresql://user@host/db; default: catalog.sqlite3 in data_dir
     catalog_url: str | None = None
     # Crosswalk files of further sources, next to the built-in ones (indexer/crosswalks)

@@ -31,7 +31,7 @@ class Runtime:
 
     @cached_property
     def service(self) -> SearchService:
-        return SearchService(self.engine, self.embedder, self.catalog, self.settings.semantic_k)
+        return SearchService(self.engine, self.embedder, self.catalog, self.settings.semantic_k, self.settings.fusion)
 
     @cached_property
     def catalog(self) -> Catalog:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -16,20 +16,10 @@ from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
 from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngine
 from .facets import CHARTED, FACETS
+from .fusion import Fused, fuse
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
 from .spelling import Speller, place_words
-
-RRF_K = 60
-
-
-def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> dict[str, float]:
-    """Reciprocal rank fusion: sum over rankings of 1 / (k + rank)."""
-    scores: dict[str, float] = {}
-    for ids in rankings:
-        for rank, doc_id in enumerate(ids, 1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
-    return scores
 
 
 @dataclass
@@ -41,7 +31,7 @@ class Plan:
     total: int
     keyword: Ranked | None = None
     semantic: Ranked | None = None
-    fused: dict[str, float] | None = None
+    fused: Fused | None = None
     facets: dict | None = None
     suggestion: str | None = None  # the query with misspelt words corrected
     vector: np.ndarray | None = None  # the query embedding, when there is a semantic leg
@@ -49,8 +39,9 @@ class Plan:
 
 class SearchService:
     def __init__(self, engine: SearchEngine, embedder: Callable[[], Embedder], catalog: Catalog,
-                 semantic_k: int = 100):
+                 semantic_k: int = 100, fusion: str = "zscore"):
         self.engine = engine
+        self.fusion = fusion  # fusion.METHODS
         self.catalog = catalog  # resolves entry ids and merged ids to innovation ids
         self._embedder = embedder
         self.semantic_k = semantic_k
@@ -107,8 +98,9 @@ class SearchService:
         plan = Plan(spec.match(got.semantic.ids if got.semantic else ()), None, got.total, got.keyword,
                     got.semantic, facets=got.facets, suggestion=suggestion, vector=spec.vector)
         if got.keyword is not None and got.semantic is not None:
-            plan.fused = rrf([got.keyword.ids, got.semantic.ids])
-            plan.ranked = sorted(plan.fused, key=lambda d: (-plan.fused[d], d))
+            plan.fused = fuse((got.keyword.ids, got.keyword.scores), (got.semantic.ids, got.semantic.scores),
+                              self.fusion)
+            plan.ranked = plan.fused.ranked()
         elif req.q:
             plan.ranked = (got.keyword or got.semantic).ids
         return plan
@@ -181,8 +173,8 @@ class SearchService:
         return self.engine.fetch([doc_id]).get(doc_id) if doc_id else None
 
     def similar(self, some_id: str, size: int = 10) -> list[dict] | None:
-        """Innovations solving a similar problem, never itself: RRF of the nearest by embedding
-        and the BM25 ranking for the words of this innovation's problem statement."""
+        """Innovations solving a similar problem, never itself: the nearest by embedding fused
+        with the BM25 ranking for the words of this innovation's problem statement."""
         doc_id = self.catalog.resolve(some_id)
         doc = self.engine.fetch([doc_id], with_vectors=True).get(doc_id) if doc_id else None
         if doc is None:
@@ -191,8 +183,9 @@ class SearchService:
         semantic = self.engine.semantic(vector, Filters(), self.semantic_k, exclude=[doc.id])
         keyword = self.engine.keyword(tuple(self.query_terms(doc.record.problem)), Filters(),
                                       self.semantic_k + 2 * size)
-        fused = rrf([[d for d in keyword.ids if d != doc.id], semantic.ids])
-        ids = sorted(fused, key=lambda d: (-fused[d], d))[:size]
+        others = [(d, score) for d, score in zip(keyword.ids, keyword.scores) if d != doc.id]
+        ids = fuse(([d for d, _ in others], [score for _, score in others]), (semantic.ids, semantic.scores),
+                   self.fusion).ranked()[:size]
         found = self.engine.fetch(ids, with_vectors=True)
         own_terms = set(self.analyzer.terms(doc.record.problem))
         out = []
@@ -253,8 +246,8 @@ class SearchService:
 def _score(plan: Plan, doc_id: str) -> float | None:
     """The fused score, else the leg's; None for a document in the result set but beyond
     the depth the legs were read to (a date-sorted page can reach those)."""
-    if plan.fused and doc_id in plan.fused:
-        return round(plan.fused[doc_id], 6)
+    if plan.fused and doc_id in plan.fused.scores:
+        return round(plan.fused.scores[doc_id], 6)
     for leg in (plan.keyword, plan.semantic):
         if leg and doc_id in leg.ids:
             return round(leg.scores[leg.ids.index(doc_id)], 6)
@@ -262,8 +255,14 @@ def _score(plan: Plan, doc_id: str) -> float | None:
 
 
 def _explain(plan: Plan, doc_id: str) -> dict:
-    out = {"keyword_rank": None, "keyword_score": None, "semantic_rank": None, "semantic_similarity": None,
-           "rrf_score": round(plan.fused[doc_id], 6) if plan.fused and doc_id in plan.fused else None}
+    fused = plan.fused
+
+    def rounded(values: dict[str, float] | None) -> float | None:
+        return round(values[doc_id], 4) if values and doc_id in values else None
+
+    out = {"keyword_rank": None, "keyword_score": None, "keyword_z": rounded(fused and fused.keyword_z),
+           "semantic_rank": None, "semantic_similarity": None, "semantic_z": rounded(fused and fused.semantic_z),
+           "fused_score": rounded(fused and fused.scores)}
     if plan.keyword and doc_id in plan.keyword.ids:
         i = plan.keyword.ids.index(doc_id)
         out["keyword_rank"], out["keyword_score"] = i + 1, round(plan.keyword.scores[i], 4)

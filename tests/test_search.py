@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from search_api.analysis import get_analyzer
 from search_api.documents import FIELD_WEIGHTS
 from search_api.query import Filters, QueryError, SearchRequest
-from search_api.search import rrf
+from search_api.fusion import rrf
+from search_api.search import SearchService
 
 
 def records(rt):
@@ -90,18 +92,37 @@ def test_filters_apply_before_ranking_in_every_mode(engine_sample):
         assert all(h["province"] == "Jawa Timur" for h in result["hits"]), mode
 
 
-def test_hybrid_is_keyword_plus_k_nearest_fused_by_rrf(engine_sample):
+def by_hand_zscores(hits: list[dict]) -> tuple[dict[str, float], float]:
+    scores = np.array([h["score"] for h in hits])
+    z = (scores - scores.mean()) / scores.std()
+    return dict(zip((h["id"] for h in hits), z)), z[-1] - 1
+
+
+def test_hybrid_fuses_standardised_leg_scores(engine_sample):
+    """fused = 0.55·z(BM25) + 0.45·z(cosine), z over each leg's top 100, a leg's k-th z - 1
+    for documents it did not return (computed here by hand from the two single-leg searches)."""
     q = "antrean panjang mengurus akta kelahiran"
     kw = search(engine_sample, q=q, mode="keyword", size=100)
     sem = search(engine_sample, q=q, mode="semantic", size=100)
+    assert kw["total"] < 100  # the keyword leg is complete, so both sides see the same documents
     hyb = search(engine_sample, q=q, mode="hybrid", size=10, explain="true")
-    union = {h["id"] for h in kw["hits"]} | {h["id"] for h in sem["hits"]}
-    assert hyb["total"] == len(union)
-    fused = rrf([[h["id"] for h in kw["hits"]], [h["id"] for h in sem["hits"]]])
-    expected = sorted(fused, key=lambda d: (-fused[d], d))[:10]
-    assert [h["id"] for h in hyb["hits"]] == expected
+    assert hyb["total"] == len({h["id"] for h in kw["hits"]} | {h["id"] for h in sem["hits"]})
+    (kz, k_missing), (sz, s_missing) = by_hand_zscores(kw["hits"]), by_hand_zscores(sem["hits"])
+    fused = {d: 0.55 * kz.get(d, k_missing) + 0.45 * sz.get(d, s_missing) for d in {*kz, *sz}}
+    assert [h["id"] for h in hyb["hits"]] == sorted(fused, key=lambda d: (-fused[d], d))[:10]
     top = hyb["hits"][0]["explain"]
-    assert top["keyword_rank"] and top["semantic_rank"]
+    assert top["fused_score"] == pytest.approx(fused[hyb["hits"][0]["id"]], abs=1e-3)
+    assert top["keyword_z"] == pytest.approx(kz[hyb["hits"][0]["id"]], abs=1e-3) and top["semantic_rank"]
+
+
+def test_rrf_fusion_is_kept_as_a_setting(engine_sample):
+    q = "antrean panjang mengurus akta kelahiran"
+    kw = search(engine_sample, q=q, mode="keyword", size=100)
+    sem = search(engine_sample, q=q, mode="semantic", size=100)
+    service = SearchService(engine_sample.engine, engine_sample.embedder, engine_sample.catalog, fusion="rrf")
+    hyb = service.search(SearchRequest(q=q, mode="hybrid", size=10))
+    fused = rrf([[h["id"] for h in kw["hits"]], [h["id"] for h in sem["hits"]]])
+    assert [h["id"] for h in hyb["hits"]] == sorted(fused, key=lambda d: (-fused[d], d))[:10]
 
 
 def test_pagination_is_consistent(engine_sample):

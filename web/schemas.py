@@ -45,10 +45,12 @@ class EntryRef(BaseModel):
 
 class Explain(BaseModel):
     keyword_rank: int | None
-    keyword_score: float | None
+    keyword_score: float | None = Field(description="BM25")
+    keyword_z: float | None = Field(description="The keyword score standardised over the leg's top 100 (zscore fusion)")
     semantic_rank: int | None
-    semantic_similarity: float | None
-    rrf_score: float | None
+    semantic_similarity: float | None = Field(description="Cosine similarity of the embeddings")
+    semantic_z: float | None = Field(description="The similarity standardised over the leg's top 100 (zscore fusion)")
+    fused_score: float | None = Field(description="What hybrid ranks by (JIPPNAS_FUSION: zscore or rrf)")
 
 
 class HitSummary(BaseModel):
