@@ -95,9 +95,9 @@ def cmd_withdraw(args) -> int:
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
-    from web.app import create_app
+    from web.app import create_app, server_config
 
-    uvicorn.run(create_app(), host=host, port=port)
+    uvicorn.Server(server_config(create_app(), host=host, port=port)).run()
 
 
 def cmd_serve(args) -> int:

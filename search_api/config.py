@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,21 @@ class Settings(BaseSettings):
     catalog_url: str | None = None
     # Crosswalk files of further sources, next to the built-in ones (indexer/crosswalks)
     crosswalks_dir: Path | None = None
+
+    # The portal's address as users reach it (https://jippnas.example.go.id): every absolute URL
+    # the pages emit is built from it, its host is trusted, and https turns on HSTS.
+    public_url: str | None = None
+    # Host names requests may carry besides the public URL's (a Host header is never trusted).
+    allowed_hosts: str = "localhost,127.0.0.1"
+    max_body_bytes: int = 1_000_000  # larger request bodies get 413
+    max_url_bytes: int = 8_192  # longer request lines (path + query) get 414
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        hosts = [h.strip() for h in self.allowed_hosts.split(",") if h.strip()]
+        if self.public_url:
+            hosts.append(urlsplit(self.public_url).hostname or "")
+        return [h for h in hosts if h]
 
     @property
     def catalog_database_url(self) -> str:

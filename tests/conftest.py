@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,7 +25,9 @@ POSTGRES_URL = os.environ.get("JIPPNAS_TEST_POSTGRES_URL", "")
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    return Settings(data_dir=data_dir, cache_dir=TEST_CACHE, **overrides)
+    # "testserver" is the Host header of Starlette's TestClient.
+    return Settings(**{"data_dir": data_dir, "cache_dir": TEST_CACHE,
+                       "allowed_hosts": "localhost,127.0.0.1,testserver", **overrides})
 
 
 def opensearch_reachable() -> bool:
@@ -151,3 +156,32 @@ def sample_dir(tmp_path) -> Path:
     for p in sample_paths():
         shutil.copy(p, target / p.name)
     return target
+
+
+def loopback_socket() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@contextmanager
+def serve_app(settings):
+    """The app under uvicorn in a thread, on a free loopback port; yields its base URL."""
+    import uvicorn
+
+    from web.app import create_app, server_config
+
+    sock = loopback_socket()
+    server = uvicorn.Server(server_config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            threading.Event().wait(0.05)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

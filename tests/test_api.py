@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from search_api.config import Settings
+from tests.conftest import make_settings
 from web.app import create_app
 
 HIT_KEYS = {"id", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year", "programme",
@@ -133,8 +133,8 @@ def test_openapi_lists_endpoints(api_client):
 
 
 def test_engine_down_gives_503_not_a_trace(tmp_path):
-    settings = Settings(data_dir=tmp_path, engine="opensearch", opensearch_url="http://127.0.0.1:9",
-                        cache_dir=tmp_path / "cache")
+    settings = make_settings(tmp_path, engine="opensearch", opensearch_url="http://127.0.0.1:9",
+                             cache_dir=tmp_path / "cache")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         r = client.get("/api/v1/search", params={"q": "sampah"})
         assert r.status_code == 503

@@ -15,7 +15,7 @@ import pytest
 
 from indexer.pipeline import Indexer
 from search_api.runtime import Runtime
-from tests.conftest import IN_CI, make_settings
+from tests.conftest import IN_CI, loopback_socket, make_settings, serve_app
 from tests.test_pipeline import KIPP_ROW
 from tests.test_web import XSS_TITLE
 from web.app import create_app
@@ -52,33 +52,6 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def _loopback_socket() -> socket.socket:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
-@contextmanager
-def serve_app(settings):
-    """The app under uvicorn in a thread, on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    sock = _loopback_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @contextmanager

@@ -250,3 +250,50 @@ def test_hit_without_highlight_shows_the_excerpt(client):
 def test_did_you_mean_links_to_the_corrected_search(client):
     page = client.get("/", params={"q": "stuntng balita", "mode": "keyword"}).text
     assert "Maksud Anda:" in page and "q=stunting+balita" in page
+
+
+def test_language_link_never_leaves_the_site(client):
+    """Regression (issue 9.5): on a 404 reached through //evil.example/x the language link was
+    //evil.example/x?lang=en, a protocol-relative URL to another site."""
+    html = client.get("/%2Fevil.example/x").text  # the server sees the path //evil.example/x
+    links = re.findall(r'href="([^"]+)"', html)
+    assert links and not any(link.startswith("//") for link in links)
+    assert any(link.startswith("/evil.example/x") for link in links)
+
+
+def test_host_header_is_not_trusted(sample, tmp_path):
+    """Regression (issue 9.6): /widget-demo, /opensearch.xml and redirects used any Host."""
+    with TestClient(create_app(sample.settings)) as c:
+        assert c.get("/opensearch.xml", headers={"host": "evil.example"}).status_code == 400
+        assert c.get("/widget-demo", headers={"host": "evil.example"}).status_code == 400
+        assert "http://testserver/" in c.get("/opensearch.xml").text
+    public = sample.settings.model_copy(update={"public_url": "https://jippnas.example.go.id"})
+    with TestClient(create_app(public), base_url="https://jippnas.example.go.id") as c:
+        xml = c.get("/opensearch.xml").text
+        assert "https://jippnas.example.go.id/" in xml and "testserver" not in xml
+        assert "https://jippnas.example.go.id/widget.js" in c.get("/widget-demo").text
+        r = c.get("/")
+        assert r.headers["strict-transport-security"].startswith("max-age=")
+        assert "camera=()" in r.headers["permissions-policy"]
+
+
+def test_request_limits_answer_413_and_414(client):
+    big = client.post("/api/v1/similar-problems", content=b"{" + b" " * 2_000_000 + b"}",
+                      headers={"content-type": "application/json"})
+    assert big.status_code == 413 and big.json()["error"]["code"] == "body_too_large"
+    long_url = client.get("/", params={"q": "a" * 20_000})
+    assert long_url.status_code == 414 and long_url.json()["error"]["code"] == "uri_too_long"
+    assert "strict-transport-security" not in client.get("/").headers  # plain http: no HSTS
+
+
+def test_a_130_kb_address_gets_414_from_the_real_server(sample):
+    """Regression (issue 9.4): uvicorn reset the connection instead of answering."""
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import serve_app
+
+    with serve_app(sample.settings) as url:
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{url}/?q={'a' * 130_000}", timeout=10)
+        assert err.value.code == 414

@@ -5,12 +5,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from search_api.config import Settings, get_settings
 from search_api.runtime import Runtime
 
 from . import api, pages
-from .security import SecurityHeaders
+from .security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -22,5 +23,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api.install(app, Runtime(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     pages.install(app)
-    app.add_middleware(SecurityHeaders)
+    # Outermost last: limits first, then the Host check, then headers on whatever answers.
+    app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes)
     return app
+
+
+def server_config(app: FastAPI, **options) -> "uvicorn.Config":
+    """How the app is served (the command line and the tests use this). h11 resets the
+    connection on a request head over its buffer (16 KiB by default) before the app can answer:
+    a 1 MiB buffer lets RequestLimits answer 414 for any long address instead."""
+    import uvicorn
+
+    return uvicorn.Config(app, h11_max_incomplete_event_size=1 << 20, **options)

@@ -50,7 +50,8 @@ def _render(request: Request, name: str, context: dict, status: int = 200, **kwa
     url = request.url.remove_query_params("lang")
     if other != i18n.DEFAULT:
         url = url.include_query_params(lang=other)
-    switch = url.path + (f"?{url.query}" if url.query else "")
+    # One leading slash: a path like //evil.example/x would make the link leave the site.
+    switch = "/" + url.path.lstrip("/") + (f"?{url.query}" if url.query else "")
     return templates.TemplateResponse(request, name, {"lang": lang, "lang_switch": switch, **context},
                                       status_code=status, **kwargs)
 
@@ -170,13 +171,18 @@ def widget_script():
 
 @router.get("/widget-demo")
 def widget_demo(request: Request):
-    return _render(request, "widget_demo.html", {"base": str(request.base_url).rstrip("/")})
+    return _render(request, "widget_demo.html", {"base": _base_url(request)})
 
 
 @router.get("/opensearch.xml")
 def opensearch(request: Request):
-    return _render(request, "opensearch.xml", {"base": str(request.base_url).rstrip("/")},
+    return _render(request, "opensearch.xml", {"base": _base_url(request)},
                    media_type="application/opensearchdescription+xml")
+
+
+def _base_url(request: Request) -> str:
+    """The configured public URL; without one, the request's (its Host passed the trusted-host check)."""
+    return (request.app.state.runtime.settings.public_url or str(request.base_url)).rstrip("/")
 
 
 def _error(request: Request, status: int, title: str, message: str):

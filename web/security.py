@@ -1,5 +1,7 @@
-"""Security headers on every response."""
+"""Security headers on every response, and limits on what a request may carry."""
 from __future__ import annotations
+
+import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +14,9 @@ EMBED_CSP = _CSP.format(ancestors="*")
 EMBED_PATHS = ("/embed",)
 # FastAPI's interactive docs load Swagger UI / ReDoc from a CDN with an inline bootstrap script.
 DOCS_PATHS = ("/docs", "/redoc")
+# Browser features no page of ours uses.
+PERMISSIONS_POLICY = b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+HSTS = b"max-age=31536000; includeSubDomains"
 
 
 def _framing_headers(path: str) -> list[tuple[bytes, bytes]]:
@@ -24,15 +29,21 @@ def _framing_headers(path: str) -> list[tuple[bytes, bytes]]:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
+    """nosniff, referrer and permissions policies, framing rules; HSTS when the portal is
+    served over HTTPS (its public URL says so, or the request came in over TLS)."""
+
+    def __init__(self, app: ASGIApp, https: bool = False):
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = [(b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"strict-origin-when-cross-origin"), *_framing_headers(scope["path"])]
+        extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                 (b"permissions-policy", PERMISSIONS_POLICY), *_framing_headers(scope["path"])]
+        if self.https or scope.get("scheme") == "https":
+            extra.append((b"strict-transport-security", HSTS))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -40,3 +51,51 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class RequestLimits:
+    """414 for an over-long request line, 413 for an over-large body (by its Content-Length,
+    or counted while it streams), before the application reads any of it."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_url_bytes: int):
+        self.app, self.max_body, self.max_url = app, max_body_bytes, max_url_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if url_bytes > self.max_url:
+            await _refuse(send, 414, "uri_too_long", f"the address is longer than {self.max_url} bytes")
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await _refuse(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except BodyTooLarge:
+            await _refuse(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
+
+
+class BodyTooLarge(Exception):
+    """A streamed body passed the limit."""
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    """The API's error shape; short and language-neutral, since no page has been chosen yet."""
+    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
