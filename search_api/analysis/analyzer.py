@@ -97,14 +97,60 @@ class Lexicon:
         return out, found
 
 
+@dataclass(frozen=True)
+class Expansions:
+    """Everyday wording → the official terms records use (everyday.txt). Query side only and
+    one way: "anak pendek" adds "stunting" to a query; a record that says "stunting" never
+    gains "anak pendek". The added terms are weighted below the query's own (EXPANSION_WEIGHT)."""
+
+    forms: dict[tuple[str, ...], tuple[str, ...]]  # everyday form (folded tokens) → official phrases
+    max_len: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Expansions":
+        forms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for lineno, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.count("=>") != 1:
+                raise ValueError(f"everyday.txt line {lineno}: need 'form | form => term, term': {raw!r}")
+            left, right = (part.strip() for part in line.split("=>"))
+            targets = tuple(t.strip() for t in right.split(",") if t.strip())
+            for form in left.split("|"):
+                key = tuple(tokenize(form))
+                if key and targets:
+                    forms[key] = forms.get(key, ()) + targets
+        return cls(forms, max((len(k) for k in forms), default=1))
+
+    def official_phrases(self, tokens: list[str]) -> list[str]:
+        """The official phrases for every everyday form in the tokens (longest match first)."""
+        found: list[str] = []
+        i = 0
+        while i < len(tokens):
+            for n in range(min(self.max_len, len(tokens) - i), 0, -1):
+                targets = self.forms.get(tuple(tokens[i : i + n]))
+                if targets is not None:
+                    found.extend(t for t in targets if t not in found)
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+
+EXPANSION_WEIGHT = 0.5
+
+
 def _read_resource(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
 class Analyzer:
-    def __init__(self, lexicon: Lexicon, stopwords: frozenset[str]):
+    def __init__(self, lexicon: Lexicon, stopwords: frozenset[str], expansions: Expansions | None = None):
         self.lexicon = lexicon
         self.stopwords = stopwords
+        self.expansions = expansions or Expansions({}, 1)
         self._protected = frozenset(lexicon.concepts.values())
         factory = StemmerFactory()
         self._stem = lru_cache(maxsize=200_000)(factory.create_stemmer().stem)
@@ -116,7 +162,8 @@ class Analyzer:
         stopwords = frozenset(
             w.strip() for w in _read_resource("stopwords.txt").splitlines() if w.strip() and not w.startswith("#")
         )
-        return cls(Lexicon.parse(_read_resource("lexicon.txt")), stopwords)
+        return cls(Lexicon.parse(_read_resource("lexicon.txt")), stopwords,
+                   Expansions.parse(_read_resource("everyday.txt")))
 
     def stem(self, token: str) -> str:
         if token in self._protected or token.isdigit():
@@ -130,6 +177,15 @@ class Analyzer:
         tokens, concepts = self.lexicon.apply(tokenize(text))
         out = [self.stem(t) for t in tokens if len(t) > 1 and t not in self.stopwords]
         out.extend(sorted(concepts - set(out)))
+        return out
+
+    def expansion_terms(self, text: str) -> list[str]:
+        """Terms of the official wording for the everyday words in a query, not already among
+        the query's own terms."""
+        own = set(self.terms(text))
+        out: list[str] = []
+        for phrase in self.expansions.official_phrases(tokenize(text)):
+            out.extend(t for t in self.terms(phrase) if t not in own and t not in out)
         return out
 
     def spell_out(self, text: str) -> str:
