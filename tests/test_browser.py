@@ -260,6 +260,15 @@ def test_widget_demo_page(page, site):
     shot(page, "widget-demo")
 
 
+def test_api_docs_render_offline(page, site):
+    """Swagger UI from local assets only (the machine has no route to any CDN), under our CSP."""
+    page.goto(f"{site}/docs")
+    page.locator(".opblock-summary-path", has_text="/api/v1/search").first.wait_for()
+    assert page.locator(".opblock").count() >= 8
+    assert not page.errors
+    shot(page, "api-docs")
+
+
 def test_phone_layout(browser, site):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()

@@ -297,3 +297,16 @@ def test_a_130_kb_address_gets_414_from_the_real_server(sample):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{url}/?q={'a' * 130_000}", timeout=10)
         assert err.value.code == 414
+
+
+def test_api_docs_load_nothing_from_elsewhere(client):
+    """Regression (issue 9.11): /docs and /redoc loaded unpinned scripts from a CDN."""
+    r = client.get("/docs")
+    assert r.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+    assert sources and all(s.startswith("/") for s in sources)
+    for asset in sources:
+        assert client.get(asset).status_code == 200, asset
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "<script>" not in r.text  # no inline script
+    assert client.get("/redoc").status_code == 404

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -18,10 +19,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="JIPPNas Search API", version="1.0",
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: off; /docs is served locally.
+    app = FastAPI(title="JIPPNas Search API", version="1.0", docs_url=None, redoc_url=None,
                   description="Search Indonesia's public-service innovations (KIPP, IGA, InoLAN).")
     api.install(app, Runtime(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Swagger UI's files as the pinned fastapi-offline package ships them (pyproject.toml).
+    app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
+              name="docs-assets")
     pages.install(app)
     # Outermost last: limits first, then the Host check, then headers on whatever answers.
     app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))

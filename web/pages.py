@@ -174,6 +174,12 @@ def widget_demo(request: Request):
     return _render(request, "widget_demo.html", {"base": _base_url(request)})
 
 
+@router.get("/docs")
+def api_docs(request: Request):
+    """Interactive API documentation (Swagger UI), every asset from this server."""
+    return templates.TemplateResponse(request, "api_docs.html", {})
+
+
 @router.get("/opensearch.xml")
 def opensearch(request: Request):
     return _render(request, "opensearch.xml", {"base": _base_url(request)},
@@ -197,7 +203,7 @@ def _not_found(request: Request, message: str | None = None):
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/healthz", "/openapi.json", "/docs", "/redoc"))
+    return request.url.path.startswith(("/api/", "/healthz", "/openapi.json", "/docs"))
 
 
 def install(app: FastAPI) -> None:

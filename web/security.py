@@ -12,8 +12,9 @@ PAGE_CSP = _CSP.format(ancestors="'self'")
 # /embed exists to be framed by other portals; every other page may only be framed by us.
 EMBED_CSP = _CSP.format(ancestors="*")
 EMBED_PATHS = ("/embed",)
-# FastAPI's interactive docs load Swagger UI / ReDoc from a CDN with an inline bootstrap script.
-DOCS_PATHS = ("/docs", "/redoc")
+# Swagger UI (/docs, local assets) sets style attributes as it renders: inline styles only there.
+DOCS_CSP = PAGE_CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+DOCS_PATHS = ("/docs",)
 # Browser features no page of ours uses.
 PERMISSIONS_POLICY = b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 HSTS = b"max-age=31536000; includeSubDomains"
@@ -23,9 +24,8 @@ def _framing_headers(path: str) -> list[tuple[bytes, bytes]]:
     if path in EMBED_PATHS:
         return [(b"content-security-policy", EMBED_CSP.encode())]
     headers = [(b"x-frame-options", b"SAMEORIGIN")]  # for browsers without frame-ancestors
-    if not path.startswith(DOCS_PATHS):
-        headers.append((b"content-security-policy", PAGE_CSP.encode()))
-    return headers
+    csp = DOCS_CSP if path.startswith(DOCS_PATHS) else PAGE_CSP
+    return [*headers, (b"content-security-policy", csp.encode())]
 
 
 class SecurityHeaders:
