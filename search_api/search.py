@@ -72,10 +72,13 @@ class SearchService:
         return [w for w in words if frequencies.get(fold(w), 0) <= max_share * n]
 
     def _keyword_terms(self, q: str, suggestion: str | None) -> tuple[str, ...]:
-        """Typo tolerance: a corrected query matches both spellings."""
+        """The keyword leg's terms: the query's, those of its typo correction (both spellings
+        match), and the official terms for its everyday words (everyday.txt; measured in the
+        README's relevance section)."""
         terms = self.query_terms(q)
         if suggestion:
             terms += [t for t in self.query_terms(suggestion) if t not in terms]
+        terms += [t for t in self.analyzer.expansion_terms(suggestion or q) if t not in terms]
         return tuple(terms)
 
     def _plan(self, req: SearchRequest, depth: int, facet_groups: tuple[FacetGroup, ...] = ()) -> Plan:

@@ -43,3 +43,13 @@ def test_spell_out_expands_acronyms_for_the_embedder():
     # already spelled out, or not an acronym: unchanged
     assert a.spell_out("KTP kartu tanda penduduk") == "KTP kartu tanda penduduk"
     assert a.spell_out("stunting balita") == "stunting balita"
+
+
+def test_everyday_words_expand_to_official_terms_one_way():
+    from search_api.analysis import get_analyzer
+
+    analyzer = get_analyzer()
+    added = analyzer.expansion_terms("anak pendek di desa kami")
+    assert "stunting" in added and not set(added) & set(analyzer.terms("anak pendek di desa kami"))
+    assert analyzer.expansion_terms("stunting") == []  # official words gain nothing: one way
+    assert "stunting" not in analyzer.terms("anak pendek")  # documents are never expanded

@@ -101,7 +101,7 @@ class Lexicon:
 class Expansions:
     """Everyday wording → the official terms records use (everyday.txt). Query side only and
     one way: "anak pendek" adds "stunting" to a query; a record that says "stunting" never
-    gains "anak pendek". The added terms are weighted below the query's own (EXPANSION_WEIGHT)."""
+    gains "anak pendek"."""
 
     forms: dict[tuple[str, ...], tuple[str, ...]]  # everyday form (folded tokens) → official phrases
     max_len: int
@@ -138,8 +138,6 @@ class Expansions:
                 i += 1
         return found
 
-
-EXPANSION_WEIGHT = 0.5
 
 
 def _read_resource(name: str) -> str:
