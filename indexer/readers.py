@@ -200,10 +200,16 @@ def read_jsonl(text: Text, file: str) -> Iterator[SourceRow]:
         yield _object_row(file, position, item, lineno)
 
 
+CSV_FIELD_BYTES = 64 << 20
+
+
 def read_csv(text: Text, file: str, delimiter: str = ",") -> Iterator[SourceRow]:
     """CSV with recovery: a record with the wrong number of fields (typically a broken
     quote that swallowed the following lines) is rejected at its first line, and parsing
     resumes on the next physical line, so the rows after it are not lost."""
+    # The csv module refuses fields over 128 KiB with a bare error; let them through, so the
+    # mapping rejects an over-long field by name and size (JIPPNAS_MAX_FIELD_CHARS).
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_BYTES))
     lines = text.lines
     if not lines:
         raise SourceError(f"{file}: empty file")

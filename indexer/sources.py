@@ -270,11 +270,16 @@ class Source(_Strict):
         if not record_id:
             reject("id", f"missing source id ({self.id!r})")
         values: dict[str, Any] = {"id": record_id, "programme": self.programme, **self.constants}
+        limit = Settings().max_field_chars
         for target, rule in self.fields.items():
             value = _get(raw, rule.source)
             try:
                 if isinstance(value, str):
                     value = value.strip()
+                    if len(value) > limit:
+                        # Analysing and embedding a multi-megabyte field takes minutes: refuse it.
+                        raise ValueError(f"{len(value):,} characters, more than the {limit:,} a field may have "
+                                         "(JIPPNAS_MAX_FIELD_CHARS)")
                 if rule.map is not None and value is not None:
                     value = _map(rule.map, value)
                 if rule.transform:

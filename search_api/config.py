@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     allowed_hosts: str = "localhost,127.0.0.1"
     max_body_bytes: int = 1_000_000  # larger request bodies get 413
     max_url_bytes: int = 8_192  # longer request lines (path + query) get 414
+    max_field_chars: int = 20_000  # an imported field longer than this is rejected (the row is reported)
 
     @property
     def allowed_host_list(self) -> list[str]:

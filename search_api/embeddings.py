@@ -161,7 +161,11 @@ def embed_with_cache(
     """Vectors for texts, embedding only those not cached. Returns (matrix, newly embedded)."""
     hashes = [VectorCache.key(t) for t in texts]
     cached = cache.get_many(embedder.model_id, list(set(hashes)))
-    todo = [i for i, h in enumerate(hashes) if h not in cached]
+    first_of: dict[str, int] = {}  # identical texts (a batch repeating a record) are embedded once
+    for i, h in enumerate(hashes):
+        if h not in cached:
+            first_of.setdefault(h, i)
+    todo = list(first_of.values())
     if on_batch and len(texts) > len(todo):
         on_batch(len(texts) - len(todo))
     for start in range(0, len(todo), batch_size):

@@ -9,6 +9,7 @@ from .facets import FACETS_BY_NAME
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "oldest")
 MAX_SIZE = 100
+MAX_DEPTH = 10_000  # results a page may reach (page × size); deeper: narrow the search or export it
 
 
 def group_params(pairs: Iterable[tuple[str, str]], names: Container[str] | None = None) -> dict[str, list[str]]:
@@ -102,6 +103,10 @@ class SearchRequest:
         year_to = integer("year_to", None, 1900, 2100)
         if year_from is not None and year_to is not None and year_from > year_to:
             raise QueryError("year_from", f"year_from ({year_from}) is after year_to ({year_to})")
+        page, size = integer("page", 1, 1, MAX_DEPTH), integer("size", 10, 1, MAX_SIZE)
+        if page * size > MAX_DEPTH:
+            raise QueryError("page", f"page {page} of {size} results reaches past result {MAX_DEPTH:,}: narrow the "
+                                     "search, or use the export for every result")
         explain = (one("explain", "false") or "false").lower()
         if explain not in {"true", "false", "1", "0"}:
             raise QueryError("explain", f"explain must be true or false, got {explain!r}")
@@ -109,8 +114,8 @@ class SearchRequest:
             q=(one("q", "") or "").strip()[:2000],
             mode=mode,
             filters=Filters(selected, year_from, year_to),
-            page=integer("page", 1, 1, 10_000),
-            size=integer("size", 10, 1, MAX_SIZE),
+            page=page,
+            size=size,
             sort=sort,
             explain=explain in {"true", "1"},
             facet_size=integer("facet_size", 30, 1, 1000),

@@ -2,6 +2,7 @@
 similar innovations and statistics, built once on top of any engine's primitives."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,7 +15,7 @@ from catalog.store import Catalog
 from .analysis import fold, get_analyzer
 from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
 from .embeddings import Embedder
-from .engines.base import ALL, FacetGroup, Match, Ranked, Retrieval, SearchEngine
+from .engines.base import ALL, EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
 from .facets import CHARTED, FACETS
 from .fusion import Fused, fuse
 from .highlight import shared_words, snippet
@@ -37,10 +38,22 @@ class Plan:
     vector: np.ndarray | None = None  # the query embedding, when there is a semantic leg
 
 
+class SearchBusy(EngineUnavailable):
+    """Too many new queries are waiting to be embedded (→ 503, try again shortly)."""
+
+
+# Embedding a new query costs 20-300 ms of one core: at most this many run at once and a
+# query waits this long for its turn, so a burst of long unique texts (a denial of service on
+# /masalah) answers 503 instead of stalling every search behind it. Repeated queries hit the cache.
+EMBED_SLOTS = 2
+EMBED_WAIT_SECONDS = 2.0
+
+
 class SearchService:
     def __init__(self, engine: SearchEngine, embedder: Callable[[], Embedder], catalog: Catalog,
                  semantic_k: int = 100, fusion: str = "zscore"):
         self.engine = engine
+        self._embed_slots = threading.BoundedSemaphore(EMBED_SLOTS)
         self.fusion = fusion  # fusion.METHODS
         self.catalog = catalog  # resolves entry ids and merged ids to innovation ids
         self._embedder = embedder
@@ -53,7 +66,12 @@ class SearchService:
     def _embed_query_uncached(self, text: str) -> np.ndarray:
         # Acronyms and short forms are spelled out for the embedder (the analyser's lexicon
         # already joins them for BM25): "ATS" → "ATS (anak tidak sekolah)".
-        return self._embedder().embed_query(self.analyzer.spell_out(text))
+        if not self._embed_slots.acquire(timeout=EMBED_WAIT_SECONDS):
+            raise SearchBusy("too many new searches at once; try again in a few seconds")
+        try:
+            return self._embedder().embed_query(self.analyzer.spell_out(text))
+        finally:
+            self._embed_slots.release()
 
     def query_terms(self, q: str) -> list[str]:
         return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]

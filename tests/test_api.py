@@ -139,9 +139,10 @@ def test_engine_down_gives_503_not_a_trace(tmp_path):
         r = client.get("/api/v1/search", params={"q": "sampah"})
         assert r.status_code == 503
         assert r.json()["error"]["code"] == "engine_unavailable"
-        assert "Traceback" not in r.text
+        assert "Traceback" not in r.text and "127.0.0.1" not in r.text and str(tmp_path) not in r.text
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        assert "127.0.0.1" not in health.text  # no hosts or paths in bodies (issue 9.10)
 
 
 def test_cors_only_for_configured_origins(sample):
@@ -231,3 +232,10 @@ def test_openapi_documents_every_search_parameter_with_its_bounds(api_client):
     export = spec["paths"]["/api/v1/export"]["get"]
     assert set(export["responses"]["200"]["content"]) == {"text/csv", "application/x-ndjson"}
     assert {f.name for f in FACETS} <= {p["name"] for p in export["parameters"]}
+
+
+def test_pages_past_ten_thousand_results_are_refused_clearly(api_client):
+    """Regression (issue 9.8): deep pages past max_result_window were a 500 on OpenSearch."""
+    err = api_client.get("/api/v1/search", params={"page": "101", "size": "100"}).json()["error"]
+    assert err["details"]["parameter"] == "page" and "export" in err["message"]
+    assert api_client.get("/api/v1/search", params={"page": "100", "size": "100"}).status_code == 200

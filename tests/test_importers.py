@@ -156,3 +156,16 @@ def test_new_source_is_just_a_crosswalk_file():
     for walk in map(sources.get, sources.names()):
         assert walk.reader in {"json", "jsonl", "csv", "xlsx"}
         assert {"title", "agency", "problem", "solution"} <= set(walk.fields)
+
+
+def test_a_huge_field_is_rejected_with_its_size_and_the_other_rows_kept(tmp_path):
+    """Regression (issue 9.4): a 5 MB field ran for 15 minutes and indexed nothing."""
+    lines = [IGA_HEADER,
+             "g-1;Big;Pemkab A;Kabupaten;Bali;2021;Kesehatan;;;" + "masalah " * 700_000 + ";Solusi;;;;",
+             "g-2;Small;Pemkab B;Kabupaten;Bali;2020;Kesehatan;;;Masalah;Solusi;;;;"]
+    path = tmp_path / "iga.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    records, rejects = map_file(path, "iga")
+    assert [r.id for r in records] == ["iga-g-2"]
+    ((position, field, reason),) = rejects
+    assert (position, field) == ("line 2", "problem") and "5,599,999 characters" in reason and "20,000" in reason

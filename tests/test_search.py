@@ -194,3 +194,23 @@ def test_shared_terms_leave_out_words_found_everywhere(engine_sample):
     items = engine_sample.service.similar("iga-inv-0069", 10)
     shown = [w for i in items for w in i["why"]["shared_terms"]]
     assert shown and all(frequencies[w.lower()] <= 0.10 * n for w in shown)
+
+
+def test_a_burst_of_new_queries_gets_busy_not_a_stall(sample, monkeypatch):
+    """Regression (issue 9.4): four clients posting unique long problems pushed an ordinary
+    search from 18 ms to 5 s. New query embeddings wait at most EMBED_WAIT_SECONDS for a slot."""
+    import time
+
+    from search_api import search as search_module
+
+    monkeypatch.setattr(search_module, "EMBED_WAIT_SECONDS", 0.2)
+    service = SearchService(sample.engine, sample.embedder, sample.catalog)
+    for _ in range(search_module.EMBED_SLOTS):  # every slot taken by embeddings in progress
+        service._embed_slots.acquire()
+    started = time.perf_counter()
+    with pytest.raises(search_module.SearchBusy):
+        service.search(SearchRequest(q="sesuatu yang belum pernah dicari 7d1e", mode="hybrid"))
+    assert time.perf_counter() - started < 1.0
+    assert service.search(SearchRequest(q="sampah", mode="keyword"))["total"] > 0  # keyword needs no embedding
+    service._embed_slots.release()
+    assert service.search(SearchRequest(q="sesuatu yang belum pernah dicari 7d1e"))["hits"] is not None

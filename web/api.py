@@ -17,6 +17,7 @@ from search_api.engines import EngineUnavailable
 from search_api.facets import FACETS_BY_NAME
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
 from search_api.runtime import Runtime
+from search_api.search import SearchBusy
 from search_api.spreadsheet import SpreadsheetWriter
 
 from . import schemas
@@ -174,7 +175,9 @@ def health_payload(rt: Runtime) -> tuple[int, dict]:
     try:
         return 200, rt.engine.health()
     except EngineUnavailable as exc:
-        return 503, {"status": "unavailable", "engine": rt.settings.engine, "documents": None, "error": str(exc)}
+        logging.getLogger("jippnas").warning("health check: engine unavailable: %s", exc)
+        return 503, {"status": "unavailable", "engine": rt.settings.engine, "documents": None,
+                     "error": "the search engine does not answer"}
 
 
 def install(app: FastAPI, rt: Runtime) -> None:
@@ -204,8 +207,13 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(EngineUnavailable)
     def _unavailable(request: Request, exc: EngineUnavailable):
+        # The reason names hosts and file paths: logged for the operator, not shown to callers.
+        logging.getLogger("jippnas").warning("engine unavailable on %s: %s", request.url.path, exc)
+        if isinstance(exc, SearchBusy):
+            return JSONResponse(error_body("busy", str(exc), {"engine": rt.settings.engine}), status_code=503,
+                                headers={"Retry-After": "2"})
         return JSONResponse(error_body("engine_unavailable", "the search engine is not available, try again later",
-                                       {"engine": rt.settings.engine, "reason": str(exc)}), status_code=503)
+                                       {"engine": rt.settings.engine}), status_code=503)
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException):

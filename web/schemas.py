@@ -11,7 +11,7 @@ from fastapi import Query, Request
 from pydantic import BaseModel, Field, create_model
 
 from search_api.facets import CHARTED, FACETS
-from search_api.query import MAX_SIZE, MODES, SORTS
+from search_api.query import MAX_DEPTH, MAX_SIZE, MODES, SORTS
 
 Mode = Literal[MODES]  # type: ignore[valid-type]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
@@ -19,8 +19,8 @@ Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 # ---------------------------------------------------------------- errors
 class ErrorDetail(BaseModel):
-    code: str = Field(description="invalid_parameter | not_found | engine_unavailable | method_not_allowed | "
-                                  "internal_error | http_error")
+    code: str = Field(description="invalid_parameter | not_found | engine_unavailable | busy | method_not_allowed | "
+                                  "body_too_large | uri_too_long | internal_error | http_error")
     message: str
     details: dict[str, Any] | None = Field(None, description="`parameter` names the bad parameter (422); "
                                                              "`problems` lists every problem found")
@@ -111,7 +111,8 @@ def search_parameters(parse):
         inspect.Parameter("q", kw, annotation=str, default=Query("", max_length=2000,
                                                                    description="What you look for, in your own words")),
         inspect.Parameter("mode", kw, annotation=Mode, default=Query("hybrid")),
-        inspect.Parameter("page", kw, annotation=int, default=Query(1, ge=1, le=10_000)),
+        inspect.Parameter("page", kw, annotation=int, default=Query(1, ge=1, le=MAX_DEPTH,
+                                                                      description="page × size at most 10,000")),
         inspect.Parameter("size", kw, annotation=int, default=Query(10, ge=1, le=MAX_SIZE)),
         inspect.Parameter("sort", kw, annotation=Sort, default=Query("relevance")),
         inspect.Parameter("year_from", kw, annotation=int | None, default=Query(None, ge=1900, le=2100)),
