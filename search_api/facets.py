@@ -20,6 +20,7 @@ class Facet:
     labels: Mapping[str, str]  # language → label
     read: Reader
     kind: str = "str"  # str | int | bool: how request values are validated
+    bounds: tuple[int, int] = (0, 9999)  # int facets: the values a request may name
     sort: str = "count"  # count | value_desc | value: order of values in the response
     vocabulary: str | None = None  # value labels from catalog/vocab/<vocabulary>.json
     value_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # language → value → label
@@ -33,8 +34,9 @@ class Facet:
         if self.kind == "int":
             if not re.fullmatch(r"\d{1,4}", value):
                 raise ValueError(f"{self.name}: {raw!r} is not a whole number")
-            if self.name == "sdg" and not 1 <= int(value) <= 17:
-                raise ValueError(f"sdg: {raw!r} is not an SDG number (1-17)")
+            low, high = self.bounds
+            if not low <= int(value) <= high:
+                raise ValueError(f"{self.name}: {raw!r} is not between {low} and {high}")
             return str(int(value))
         if self.kind == "bool":
             lowered = value.lower()
@@ -74,7 +76,7 @@ FACETS: tuple[Facet, ...] = (
     Facet("programme", {"id": "Program", "en": "Programme"}, lambda _l, entries: (e.programme for e in entries),
           vocabulary="programmes", chart="count"),
     Facet("year", {"id": "Tahun", "en": "Year"}, lambda _l, entries: (e.year for e in entries if e.year is not None),
-          kind="int", sort="value_desc", chart="value"),
+          kind="int", bounds=(1900, 2100), sort="value_desc", chart="value"),
     Facet("province", {"id": "Provinsi", "en": "Province"}, _lead("province"), chart="count"),
     Facet("regency_city", {"id": "Kabupaten/Kota", "en": "Regency/City"}, _lead("regency_city"), collapsed=True),
     Facet("agency_level", {"id": "Jenis instansi", "en": "Agency type"}, _lead("agency_level"),
@@ -83,7 +85,7 @@ FACETS: tuple[Facet, ...] = (
     Facet("award", {"id": "Penghargaan", "en": "Award"},
           lambda _l, entries: (c for e in entries for c in award_classes(e.award)), collapsed=True),
     Facet("sdg", {"id": "SDG", "en": "SDG"}, lambda _l, entries: (s for e in entries for s in e.sdgs),
-          kind="int", sort="value", value_format="SDG {}".format, collapsed=True),
+          kind="int", bounds=(1, 17), sort="value", value_format="SDG {}".format, collapsed=True),
     Facet("is_digital", {"id": "Digital", "en": "Digital"}, _boolean("is_digital"), kind="bool",
           value_labels={"id": {"true": "Digital", "false": "Non-digital"},
                         "en": {"true": "Digital", "false": "Non-digital"}}),

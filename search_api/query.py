@@ -9,7 +9,7 @@ from .facets import FACETS_BY_NAME
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "oldest")
 MAX_SIZE = 100
-MAX_DEPTH = 10_000  # results a page may reach (page × size); deeper: narrow the search or export it
+MAX_PAGE = 100  # with MAX_SIZE, pages reach result 10,000 (OpenSearch's result window); the export gives all
 
 
 def group_params(pairs: Iterable[tuple[str, str]], names: Container[str] | None = None) -> dict[str, list[str]]:
@@ -102,11 +102,12 @@ class SearchRequest:
         year_from = integer("year_from", None, 1900, 2100)
         year_to = integer("year_to", None, 1900, 2100)
         if year_from is not None and year_to is not None and year_from > year_to:
-            raise QueryError("year_from", f"year_from ({year_from}) is after year_to ({year_to})")
-        page, size = integer("page", 1, 1, MAX_DEPTH), integer("size", 10, 1, MAX_SIZE)
-        if page * size > MAX_DEPTH:
-            raise QueryError("page", f"page {page} of {size} results reaches past result {MAX_DEPTH:,}: narrow the "
-                                     "search, or use the export for every result")
+            year_from, year_to = year_to, year_from  # "2022 to 2019" means the years between them
+        page = integer("page", 1, 1, 10**9)
+        if page > MAX_PAGE:
+            raise QueryError("page", f"page must be at most {MAX_PAGE}: narrow the search, or use the export for "
+                                     "every result")
+        size = integer("size", 10, 1, MAX_SIZE)
         explain = (one("explain", "false") or "false").lower()
         if explain not in {"true", "false", "1", "0"}:
             raise QueryError("explain", f"explain must be true or false, got {explain!r}")

@@ -211,7 +211,7 @@ def test_every_bad_parameter_gets_one_error_shape(api_client):
     """FastAPI's own validation (enums, bounds) and the shared SearchRequest validation
     (facet values, year ranges) answer alike: details.parameter plus every problem."""
     for params, parameter in (({"mode": "magic"}, "mode"), ({"size": "1000"}, "size"), ({"year": "20x0"}, "year"),
-                              ({"year_from": "2022", "year_to": "2020"}, "year_from"), ({"sdg": "99"}, "sdg")):
+                              ({"page": "101"}, "page"), ({"sdg": "99"}, "sdg")):
         err = api_client.get("/api/v1/search", params=params).json()["error"]
         assert err["code"] == "invalid_parameter" and err["details"]["parameter"] == parameter, params
         assert err["details"]["problems"][0]["parameter"] == parameter and parameter in err["message"]
@@ -237,5 +237,5 @@ def test_openapi_documents_every_search_parameter_with_its_bounds(api_client):
 def test_pages_past_ten_thousand_results_are_refused_clearly(api_client):
     """Regression (issue 9.8): deep pages past max_result_window were a 500 on OpenSearch."""
     err = api_client.get("/api/v1/search", params={"page": "101", "size": "100"}).json()["error"]
-    assert err["details"]["parameter"] == "page" and "export" in err["message"]
+    assert err["details"]["parameter"] == "page" and "100" in err["message"]
     assert api_client.get("/api/v1/search", params={"page": "100", "size": "100"}).status_code == 200

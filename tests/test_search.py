@@ -162,10 +162,16 @@ def test_similar_never_returns_itself(engine_sample):
 def test_bad_parameters_raise_query_errors():
     for params, param in [({"mode": ["fuzzy"]}, "mode"), ({"size": ["500"]}, "size"), ({"year": ["abc"]}, "year"),
                           ({"sdg": ["18"]}, "sdg"), ({"is_digital": ["maybe"]}, "is_digital"),
-                          ({"year_from": ["2022"], "year_to": ["2020"]}, "year_from")]:
+                          ({"page": ["101"]}, "page")]:
         with pytest.raises(QueryError) as err:
             SearchRequest.parse(params)
         assert err.value.param == param
+
+
+def test_a_reversed_year_range_means_the_years_between():
+    """Issue 13: "2022 to 2020" was a full-page 400 in English; it names the same years as 2020-2022."""
+    filters = SearchRequest.parse({"year_from": ["2022"], "year_to": ["2020"]}).filters
+    assert (filters.year_from, filters.year_to) == (2020, 2022)
 
 
 def test_filters_without_drops_only_that_facet():

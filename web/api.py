@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from search_api.documents import SearchDocument
 from search_api.engines import EngineUnavailable
-from search_api.facets import FACETS_BY_NAME
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
 from search_api.runtime import Runtime
 from search_api.search import SearchBusy
@@ -111,10 +110,8 @@ def similar(request: Request, innovation_id: str, size: int = Query(10, ge=1, le
 @router.post("/similar-problems", summary="Who already solved a problem like mine?",
              response_model=schemas.SimilarProblems, responses=schemas.ERRORS)
 def similar_problems(request: Request, body: schemas.SimilarProblemsBody):
-    params = {k: v if isinstance(v, list) else [v] for k, v in body.filters.items()}
-    unknown = set(params) - _FILTER_PARAMS
-    if unknown:
-        raise invalid([{"parameter": "filters", "message": f"unknown filter(s): {', '.join(sorted(unknown))}"}])
+    given = body.filters.model_dump(exclude_none=True)  # unknown filters: 422 from the model (extra="forbid")
+    params = {k: v if isinstance(v, list) else [v] for k, v in given.items()}
     try:
         filters = SearchRequest.parse({k: [str(x) for x in v] for k, v in params.items()}).filters
     except QueryError as exc:
@@ -168,8 +165,6 @@ def _csv_lines(docs) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-_FILTER_PARAMS = set(FACETS_BY_NAME) | {"year_from", "year_to"}
-
 
 def health_payload(rt: Runtime) -> tuple[int, dict]:
     try:
@@ -201,8 +196,12 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError):
-        problems = [{"parameter": ".".join(str(p) for p in e["loc"][1:]) or str(e["loc"][0]),
-                     "message": f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"} for e in exc.errors()]
+        problems = []
+        for e in exc.errors():
+            # ("query", "size") names a parameter; ("body", 0) is the body itself (it did not parse).
+            named = [str(p) for p in e["loc"][1:] if not isinstance(p, int)]
+            parameter = ".".join(named) or str(e["loc"][0])
+            problems.append({"parameter": parameter, "message": f"{parameter}: {e['msg']}"})
         return _api_error(request, invalid(problems))
 
     @app.exception_handler(EngineUnavailable)
@@ -217,8 +216,9 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception):

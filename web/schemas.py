@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import inspect
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from search_api.facets import CHARTED, FACETS
-from search_api.query import MAX_DEPTH, MAX_SIZE, MODES, SORTS
+from search_api.facets import CHARTED, FACETS, Facet
+from search_api.query import MAX_PAGE, MAX_SIZE, MODES, SORTS
 
 Mode = Literal[MODES]  # type: ignore[valid-type]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
@@ -30,7 +30,8 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-ERRORS = {422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
+ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
+          422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
           503: {"model": ErrorBody, "description": "The search engine is not available"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
 
@@ -101,6 +102,15 @@ class SearchResponse(BaseModel):
     facets: dict[str, FacetResult]
 
 
+def facet_value(facet: Facet) -> Any:
+    """The type of one value of a facet in a request, from its declaration."""
+    if facet.kind == "bool":
+        return Literal["true", "false"]
+    if facet.kind == "int":
+        return Annotated[int, Field(ge=facet.bounds[0], le=facet.bounds[1])]
+    return str
+
+
 def search_parameters(parse):
     """A FastAPI dependency declaring every search parameter (so OpenAPI lists them, with
     enums and bounds) that hands the request to ``parse``, the one validation shared with
@@ -111,8 +121,8 @@ def search_parameters(parse):
         inspect.Parameter("q", kw, annotation=str, default=Query("", max_length=2000,
                                                                    description="What you look for, in your own words")),
         inspect.Parameter("mode", kw, annotation=Mode, default=Query("hybrid")),
-        inspect.Parameter("page", kw, annotation=int, default=Query(1, ge=1, le=MAX_DEPTH,
-                                                                      description="page × size at most 10,000")),
+        inspect.Parameter("page", kw, annotation=int, default=Query(1, ge=1, le=MAX_PAGE, description=(
+            f"At most {MAX_PAGE} pages of at most {MAX_SIZE}: the export gives every result"))),
         inspect.Parameter("size", kw, annotation=int, default=Query(10, ge=1, le=MAX_SIZE)),
         inspect.Parameter("sort", kw, annotation=Sort, default=Query("relevance")),
         inspect.Parameter("year_from", kw, annotation=int | None, default=Query(None, ge=1900, le=2100)),
@@ -122,9 +132,8 @@ def search_parameters(parse):
                                                                            description="Values listed per facet")),
     ]
     for facet in FACETS:
-        annotation = list[Literal["true", "false"]] if facet.kind == "bool" else list[str]
-        params.append(inspect.Parameter(facet.name, kw, annotation=annotation | None, default=Query(
-            None, description=f"{facet.label('en')} (repeatable: values combine with OR)")))
+        params.append(inspect.Parameter(facet.name, kw, annotation=list[facet_value(facet)], default=Query(
+            [], description=f"{facet.label('en')} (repeatable: values combine with OR)")))
 
     def dependency(request: Request, **_declared):
         return parse(request)
@@ -194,10 +203,16 @@ class Similar(BaseModel):
     similar: list[SimilarItem]
 
 
+ProblemFilters = create_model(
+    "ProblemFilters", __config__=ConfigDict(extra="forbid"),
+    year_from=(int | None, Field(None, ge=1900, le=2100)), year_to=(int | None, Field(None, ge=1900, le=2100)),
+    **{f.name: (list[facet_value(f)] | facet_value(f) | None, Field(None, description=f.label("en"))) for f in FACETS})
+
+
 class SimilarProblemsBody(BaseModel):
     problem: str = Field(min_length=3, max_length=5000, description="The problem, described in your own words")
-    filters: dict[str, list[str] | str] = Field(default_factory=dict,
-                                                 description="Facet filters, e.g. {\"agency_level\": [\"kabupaten\"]}")
+    filters: ProblemFilters = Field(default_factory=ProblemFilters,
+                                    description="Facet filters, e.g. {\"agency_level\": [\"kabupaten\"]}")
     size: int = Field(10, ge=1, le=MAX_SIZE)
 
 
