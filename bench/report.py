@@ -9,7 +9,7 @@ KINDS = ("keyword+facets", "semantic", "hybrid", "similar")
 
 
 def main() -> None:
-    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("*.json")),
+    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("*.json") if not p.name.startswith("reindex-")),
                   key=lambda r: (r["docs"], r["engine"]))
     print("| engine | docs | index docs/s | reindex docs/s | raw encode docs/s | import / encode | peak RSS serve |")
     print("|---|---|---|---|---|---|---|")
