@@ -12,6 +12,14 @@ from .vocabularies import vocabulary
 _PLACE_IN_AGENCY = re.compile(r"\b(Kabupaten|Kab\.|Kota)\s+([A-Z][\w'-]*(?:\s+(?:[A-Z][\w'-]*|dan))*)")
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,24}")
+# Optional free-text fields the entry form adds; left out of ``content`` while empty.
+ENTRY_TEXT_FIELDS = ("target_group", "novelty", "evidence", "resources", "budget_source", "stakeholders",
+                     "sustainability", "regulation", "replication", "contact_name")
+ENTRY_FIELDS = (*ENTRY_TEXT_FIELDS, "budget", "contact_email", "contact_phone")
+
+
 def _blank_to_none(value):
     if isinstance(value, str):
         value = value.strip()
@@ -44,12 +52,42 @@ class Innovation(BaseModel):
     impact: str = ""
     replicated_in: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
+    # What the entry form asks besides (issue "One input for three programmes"): all optional,
+    # so imported records, crosswalks and content hashes stay as they were (see ``content``).
+    target_group: str | None = None  # sasaran: who the service is for
+    novelty: str | None = None  # kebaruan: what is new about it
+    evidence: str | None = None  # bukti: data before and after, measured how
+    resources: str | None = None  # sumber daya: staff, facilities, partners' contributions
+    budget: int | None = Field(None, ge=0)  # anggaran, rupiah
+    budget_source: str | None = None  # APBD, APBN, Dana Desa, CSR…
+    stakeholders: str | None = None  # pemangku kepentingan and their roles
+    sustainability: str | None = None  # keberlanjutan: how it keeps running
+    regulation: str | None = None  # dasar hukum (Perbup, SK…)
+    replication: str | None = None  # kesiapan replikasi: what another agency needs to copy it
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
     updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
-    @field_validator("acronym", "province", "regency_city", "award", "sector", "stage", mode="before")
+    @field_validator("acronym", "province", "regency_city", "award", "sector", "stage", *ENTRY_TEXT_FIELDS,
+                     "contact_email", "contact_phone", mode="before")
     @classmethod
     def _optional_text(cls, value):
         return _blank_to_none(value)
+
+    @field_validator("contact_email")
+    @classmethod
+    def _email(cls, value):
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value.lower() if value else value
+
+    @field_validator("contact_phone")
+    @classmethod
+    def _phone(cls, value):
+        if value is not None and not _PHONE.fullmatch(value):
+            raise ValueError(f"not a telephone number: {value!r}")
+        return value
 
     @field_validator("impact", mode="before")
     @classmethod
@@ -125,5 +163,8 @@ class Innovation(BaseModel):
         return self
 
     def content(self) -> dict:
-        """The record without its timestamp: what decides whether an import changed anything."""
-        return self.model_dump(mode="json", exclude={"updated_at"})
+        """The record without its timestamp: what decides whether an import changed anything.
+        The entry form's fields are left out while empty, so records that never had them
+        hash as they did before those fields existed."""
+        empty = {name for name in ENTRY_FIELDS if getattr(self, name) is None}
+        return self.model_dump(mode="json", exclude={"updated_at", *empty})

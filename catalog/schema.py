@@ -9,6 +9,8 @@ with this metadata so the two never drift apart.
   innovation; ``status`` and ``content`` are those of its current revision.
 - ``revisions``: append-only history of every entry (who or which file, when, what changed).
 - ``agencies``: the agencies entries come from, with their region and the spellings seen.
+- ``users``, ``api_tokens``, ``submissions``: who enters and reviews innovations, and each
+  programme's review of an entry entered here (see below).
 - ``outbox``: innovations changed, written in the same transaction as the change; each
   engine drains it from its own cursor in ``sync_state``.
 """
@@ -84,4 +86,54 @@ sync_state = sa.Table(
     "sync_state", metadata,
     sa.Column("engine", sa.String(300), primary_key=True),
     sa.Column("seq", sa.Integer, nullable=False),
+)
+
+# ---------------------------------------------------------------- entering innovations (0002)
+# People who enter and review innovations. An editor belongs to an agency and touches only its
+# entries; a curator reviews the submissions to one programme; an admin may do everything.
+ROLES = ("editor", "curator", "admin")
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("email", sa.String(254), nullable=False, unique=True),  # stored lower-cased
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id (pwdlib)
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id")),  # editors
+    sa.Column("programme", sa.String(20)),  # curators
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# API tokens act as an editor of one agency. Only a SHA-256 of the token is stored (tokens are
+# 256 random bits, so a fast hash is enough); the token itself is shown once, when created.
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),  # the token's first characters, to tell tokens apart
+    sa.Column("agency_id", sa.Integer, sa.ForeignKey("agencies.id"), nullable=False),
+    sa.Column("label", sa.Text),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# An entry entered here (source "input") submitted to a programme: that programme's review
+# state. ``revision`` is the entry revision the state refers to; once the programme publishes
+# it, ``published_entry_id`` is the programme's own (indexed) entry, "<entry id>.<programme>".
+SUBMISSION_STATUSES = ("submitted", "returned", "verified", "published", "withdrawn")
+
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("entry_id", sa.String(200), sa.ForeignKey("entries.id"), primary_key=True),
+    sa.Column("programme", sa.String(20), primary_key=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),
+    sa.Column("published_entry_id", sa.String(200)),
+    sa.Column("comment", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+    sa.Index("ix_submissions_programme_status", "programme", "status"),
 )

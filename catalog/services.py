@@ -2,53 +2,117 @@
 checked against one permission policy before the store changes anything (InvenioRDM's shape:
 identity → policy → one transaction, with the outbox written in it).
 
-The command line and imports act as trusted local identities; the web's accounts (issue
-"One input for three programmes") add their own identities and rules here, not elsewhere.
+The command line and imports act as trusted local identities; people signed in on the web
+and API tokens (issue "One input for three programmes") are editors, curators or admins.
+An action is allowed when one of the identity's roles is listed for it in ``POLICY`` and,
+when the action concerns an agency's entry or a programme, that role reaches it (``REACH``):
+an editor reaches its own agency's entries, a curator the submissions to its programme, every
+other role everything. A refusal raises ``PermissionDenied`` before anything changes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
+from .accounts import Accounts, ApiToken, User
 from .record import Innovation
 from .store import Catalog
+from .workflow import Entry, EntryNotFound, EntryStore, InvalidEntry
 
-# Which roles may do what. One table, read by every write path.
+# Which roles may do what. One table, read by every write path (and by the reads of entries
+# that are not public yet).
 POLICY: dict[str, frozenset[str]] = {
     "import": frozenset({"importer", "admin"}),
     "link": frozenset({"steward", "admin"}),
     "unlink": frozenset({"steward", "admin"}),
     "withdraw": frozenset({"steward", "curator", "admin"}),
+    "agency.add": frozenset({"admin"}),
+    "user.add": frozenset({"admin"}),
+    "token.create": frozenset({"editor", "admin"}),
+    "entry.read": frozenset({"editor", "curator", "admin"}),
+    "entry.create": frozenset({"editor", "admin"}),
+    "entry.edit": frozenset({"editor", "admin"}),
+    "entry.submit": frozenset({"editor", "admin"}),
+    "entry.return": frozenset({"curator", "admin"}),
+    "entry.verify": frozenset({"curator", "admin"}),
+    "entry.publish": frozenset({"curator", "admin"}),
 }
+
+# How far a role reaches when an action concerns one agency's entry or one programme:
+# "agency" = the identity's agency only, "programme" = the identity's programme only.
+# Roles not listed reach everything.
+REACH: dict[str, str] = {"editor": "agency", "curator": "programme"}
 
 
 @dataclass(frozen=True)
 class Identity:
     name: str  # recorded in revisions as "user:<name>"
     roles: frozenset[str]
-    via: str | None = None  # the channel, e.g. "cli"
+    via: str | None = None  # the channel, e.g. "cli", "web", "api"
+    agency_id: int | None = None  # editors: the agency whose entries they touch
+    programme: str | None = None  # curators: the programme whose submissions they review
+    user_id: int | None = None  # a signed-in user (None for tokens and local identities)
 
     @property
     def by(self) -> str:
         return f"user:{self.name}" + (f" ({self.via})" if self.via else "")
 
+    @classmethod
+    def of_user(cls, user: User, via: str) -> "Identity":
+        return cls(user.email, frozenset({user.role}), via, user.agency_id, user.programme, user.id)
+
+    @classmethod
+    def of_token(cls, token: ApiToken) -> "Identity":
+        return cls(f"token:{token.prefix}", frozenset({"editor"}), "api", token.agency_id)
+
 
 class PermissionDenied(PermissionError):
-    def __init__(self, identity: Identity, action: str):
+    def __init__(self, identity: Identity, action: str, why: str | None = None):
         allowed = ", ".join(sorted(POLICY[action]))
-        super().__init__(f"{identity.name} may not {action} (needs one of the roles: {allowed})")
+        super().__init__(f"{identity.name} may not {action} " + (
+            f"({why})" if why else f"(needs one of the roles: {allowed})"))
         self.identity, self.action = identity, action
 
 
-def require(identity: Identity, action: str) -> None:
-    if not identity.roles & POLICY[action]:
+def _reaches(identity: Identity, role: str, agency_id: int | None, programmes: Sequence[str] | None) -> bool:
+    reach = REACH.get(role, "all")
+    if reach == "agency":
+        return agency_id is None or (identity.agency_id is not None and identity.agency_id == agency_id)
+    if reach == "programme":
+        return programmes is None or (identity.programme is not None and identity.programme in programmes)
+    return True
+
+
+def allowed(identity: Identity, action: str, *, agency_id: int | None = None,
+            programmes: Iterable[str] | None = None) -> bool:
+    programmes = None if programmes is None else tuple(programmes)
+    return any(_reaches(identity, role, agency_id, programmes) for role in identity.roles & POLICY[action])
+
+
+def require(identity: Identity, action: str, *, agency_id: int | None = None,
+            programmes: Iterable[str] | None = None) -> None:
+    """Raise ``PermissionDenied`` unless ``identity`` may do ``action`` (on an entry of
+    ``agency_id``, or for one of ``programmes``)."""
+    roles = identity.roles & POLICY[action]
+    if not roles:
         raise PermissionDenied(identity, action)
+    if not allowed(identity, action, agency_id=agency_id, programmes=programmes):
+        reaches = {REACH.get(role, "all") for role in roles}
+        why = "another agency's entry" if "agency" in reaches else "not submitted to your programme"
+        raise PermissionDenied(identity, action, why)
+
+
+def _entry_programmes(entry: Entry) -> list[str]:
+    return list(entry.submissions)
 
 
 class CatalogService:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
+        self.accounts = Accounts(catalog)
+        self.entries = EntryStore(catalog)
 
+    # ---------------------------------------------------------------- imports and stewards
     def import_entry(self, identity: Identity, record: Innovation, *, source: str, submitted: dict | None,
                      origin: str) -> str:
         """An entry from a source file; ``origin`` ("file:kipp.json record 3") is what its revision records."""
@@ -66,3 +130,92 @@ class CatalogService:
     def withdraw(self, identity: Identity, some_id: str, reason: str) -> list[str]:
         require(identity, "withdraw")
         return self.catalog.withdraw(some_id, reason, identity.by)
+
+    # ---------------------------------------------------------------- accounts
+    def add_agency(self, identity: Identity, name: str, level: str, province: str | None = None,
+                   regency_city: str | None = None) -> tuple[int, bool]:
+        """(agency id, whether it was created): an agency of that name is reused."""
+        require(identity, "agency.add")
+        return self.accounts.add_agency(name, level, province, regency_city)
+
+    def add_user(self, identity: Identity, email: str, password: str, role: str, agency_id: int | None = None,
+                 programme: str | None = None) -> int:
+        require(identity, "user.add")
+        return self.accounts.add_user(email, password, role, agency_id, programme)
+
+    def create_token(self, identity: Identity, agency_id: int, label: str | None = None) -> tuple[int, str]:
+        """(token id, the token): the token is shown this once; only its hash is kept."""
+        require(identity, "token.create", agency_id=agency_id)
+        return self.accounts.create_token(agency_id, identity.by, label)
+
+    # ---------------------------------------------------------------- entries entered here
+    def entry(self, identity: Identity, entry_id: str) -> Entry | None:
+        """An entry entered here (None if there is none); ``PermissionDenied`` if ``identity``
+        may not read it (another agency's, or not submitted to the curator's programme)."""
+        found = self.entries.get(entry_id)
+        if found is not None:
+            require(identity, "entry.read", agency_id=found.agency_id, programmes=_entry_programmes(found))
+        return found
+
+    def visible_entries(self, identity: Identity, status: str | None = None, programme: str | None = None,
+                        limit: int = 100, offset: int = 0) -> list[Entry]:
+        """Entries the identity may read: an editor its agency's, a curator those submitted to
+        its programme, an admin all."""
+        require(identity, "entry.read")
+        roles = identity.roles & POLICY["entry.read"]
+        reaches = {REACH.get(role, "all") for role in roles}
+        if "all" in reaches:
+            return self.entries.list(status=status, programme=programme, limit=limit, offset=offset)
+        if "programme" in reaches:
+            if programme not in (None, identity.programme):
+                return []
+            return self.entries.list(status=status, programme=identity.programme, limit=limit, offset=offset)
+        return self.entries.list(status=status, programme=programme, agency_id=identity.agency_id,
+                                 limit=limit, offset=offset)
+
+    def create_entry(self, identity: Identity, data: dict, agency_id: int | None = None) -> Entry:
+        """A new draft for ``agency_id`` (an editor's own agency when not given). Drafts are
+        not checked for completeness, only for well-formed values."""
+        agency_id = agency_id if agency_id is not None else identity.agency_id
+        if agency_id is None:
+            raise InvalidEntry({"agency_id": "an agency is required"})
+        require(identity, "entry.create", agency_id=agency_id)
+        return self.entries.create(data, agency_id, identity.by)
+
+    def _checked(self, identity: Identity, action: str, entry_id: str, programmes: Sequence[str] | None = None) -> Entry:
+        found = self.entries.get(entry_id)
+        if found is None:
+            raise EntryNotFound(entry_id)
+        require(identity, action, agency_id=found.agency_id,
+                programmes=programmes if programmes is not None else _entry_programmes(found))
+        return found
+
+    def update_entry(self, identity: Identity, entry_id: str, data: dict, expected_revision: int,
+                     comment: str | None = None) -> Entry:
+        self._checked(identity, "entry.edit", entry_id)
+        return self.entries.update(entry_id, data, expected_revision, identity.by, comment)
+
+    def submit_entry(self, identity: Identity, entry_id: str, programmes: Sequence[str],
+                     expected_revision: int | None = None) -> Entry:
+        self._checked(identity, "entry.submit", entry_id)
+        return self.entries.submit(entry_id, programmes, identity.by, expected_revision)
+
+    def return_entry(self, identity: Identity, entry_id: str, programme: str, comment: str,
+                     expected_revision: int | None = None) -> Entry:
+        self._checked(identity, "entry.return", entry_id, [programme])
+        return self.entries.return_(entry_id, programme, comment, identity.by, expected_revision)
+
+    def verify_entry(self, identity: Identity, entry_id: str, programme: str, comment: str | None = None,
+                     expected_revision: int | None = None, publish: bool = True) -> Entry:
+        """Verify the submission to ``programme``; with ``publish`` (the default, and only when
+        the identity may also publish) publish it at once, so it becomes searchable."""
+        self._checked(identity, "entry.verify", entry_id, [programme])
+        entry = self.entries.verify(entry_id, programme, comment, identity.by, expected_revision)
+        if publish:
+            require(identity, "entry.publish", programmes=[programme])
+            entry = self.entries.publish(entry_id, programme, identity.by)
+        return entry
+
+    def publish_entry(self, identity: Identity, entry_id: str, programme: str) -> Entry:
+        self._checked(identity, "entry.publish", entry_id, [programme])
+        return self.entries.publish(entry_id, programme, identity.by)

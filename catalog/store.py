@@ -24,6 +24,9 @@ from .record import Innovation
 from .schema import agencies, entries, innovation_aliases, innovations, outbox, revisions, sync_state
 
 INDEXED_STATUS = "published"
+# The programme column of an entry entered in JIPPNas itself (``workflow``): never indexed, nor
+# shown in the public history; what search shows are the programmes' entries published from it.
+INPUT_PROGRAMME = "input"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -201,7 +204,8 @@ class Catalog:
     def records(self, innovation_id: str, statuses: Sequence[str] = (INDEXED_STATUS,)) -> list[Innovation]:
         with self.db.connect() as conn:
             rows = conn.execute(sa.select(entries.c.content).where(
-                entries.c.innovation_id == innovation_id, entries.c.status.in_(statuses)).order_by(entries.c.id))
+                entries.c.innovation_id == innovation_id, entries.c.status.in_(statuses),
+                entries.c.programme != INPUT_PROGRAMME).order_by(entries.c.id))
             return [Innovation.model_validate(r.content) for r in rows]
 
     def published(self, innovation_ids: Sequence[str] | None = None,
@@ -209,7 +213,8 @@ class Catalog:
         """(innovation id, its published entries) for every innovation with any (or for
         the ids given), in id order, streamed."""
         query = (sa.select(entries.c.innovation_id, entries.c.content)
-                 .where(entries.c.status == INDEXED_STATUS).order_by(entries.c.innovation_id, entries.c.id))
+                 .where(entries.c.status == INDEXED_STATUS, entries.c.programme != INPUT_PROGRAMME)
+                 .order_by(entries.c.innovation_id, entries.c.id))
         if innovation_ids is not None:
             chunks = [list(innovation_ids)[i:i + batch] for i in range(0, len(innovation_ids), batch)]
         else:
@@ -228,17 +233,22 @@ class Catalog:
                     yield current, group
 
     def history(self, some_id: str) -> list[Revision] | None:
-        """Revisions of an entry (entry id) or of every entry of an innovation, newest first."""
+        """Revisions of an entry (entry id) or of every entry of an innovation, newest first.
+        Entries entered here are left out (their drafts are not public; the programmes'
+        entries published from them are listed)."""
+        public = entries.c.programme != INPUT_PROGRAMME
         with self.db.connect() as conn:
-            is_entry = conn.execute(sa.select(entries.c.id).where(entries.c.id == some_id)).first() is not None
+            is_entry = conn.execute(sa.select(entries.c.id).where(entries.c.id == some_id, public)).first() is not None
             if is_entry:
                 where = revisions.c.entry_id == some_id
             else:
                 innovation_id = self._resolve(conn, some_id)
                 if innovation_id is None:
                     return None
-                where = revisions.c.entry_id.in_(
-                    sa.select(entries.c.id).where(entries.c.innovation_id == innovation_id))
+                shown = sa.select(entries.c.id).where(entries.c.innovation_id == innovation_id, public)
+                if conn.execute(shown.limit(1)).first() is None:
+                    return None  # only a draft entered here: not public
+                where = revisions.c.entry_id.in_(shown)
             rows = conn.execute(sa.select(revisions).where(where).order_by(
                 revisions.c.at.desc(), revisions.c.id.desc()))
             return [Revision(r.entry_id, r.number, r.at, r.by, r.status, r.changes, r.comment) for r in rows]
@@ -256,7 +266,8 @@ class Catalog:
         """Innovations with at least one published entry: what a search index should hold."""
         with self.db.connect() as conn:
             return conn.execute(sa.select(sa.func.count(sa.distinct(entries.c.innovation_id)))
-                                .where(entries.c.status == INDEXED_STATUS)).scalar_one()
+                                .where(entries.c.status == INDEXED_STATUS,
+                                       entries.c.programme != INPUT_PROGRAMME)).scalar_one()
 
     def agency_rows(self) -> list[dict]:
         with self.db.connect() as conn:

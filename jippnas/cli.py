@@ -97,7 +97,73 @@ def _serve(host: str, port: int) -> None:
 
     from web.app import create_app, server_config
 
-    uvicorn.Server(server_config(create_app(), host=host, port=port)).run()
+    uvicorn.Server(server_config(create_app(after_publish=publish_sync), host=host, port=port)).run()
+
+
+def publish_sync(rt: Runtime) -> None:
+    """What the web runs after a publication: the indexer's outbox sync, so the innovation is
+    searchable within seconds."""
+    _indexer(rt, quiet=True).sync()
+
+
+def _accounts_change(change) -> int:
+    """Agencies, users and tokens, through the catalog's services as the local admin."""
+    from catalog.regions import RegionError
+    from catalog.services import CatalogService
+    from catalog.store import CatalogError
+
+    rt = Runtime(get_settings())
+    try:
+        print(change(CatalogService(rt.catalog), _operator(argparse.Namespace())))
+    except (CatalogError, RegionError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        rt.close()
+    return 0
+
+
+def cmd_agency_add(args) -> int:
+    def add(svc, who):
+        agency_id, created = svc.add_agency(who, args.name, args.level, args.province, args.regency)
+        if not created:
+            print(f"an agency named {args.name!r} exists already: its id is", file=sys.stderr)
+        return agency_id
+
+    return _accounts_change(add)
+
+
+def _read_password() -> str:
+    """From standard input: the first line (a pipe), or typed twice without echo (a terminal)."""
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user_add(args) -> int:
+    needs = {"editor": ("agency", "an editor needs an agency (--agency ID)"),
+             "curator": ("programme", "a curator needs a programme (--programme KIPP|IGA|InoLAN)")}.get(args.role)
+    if needs and getattr(args, needs[0]) is None:  # before asking for a password
+        print(f"error: {needs[1]}", file=sys.stderr)
+        return 2
+
+    def add(svc, who):
+        user_id = svc.add_user(who, args.email, _read_password(), args.role, args.agency, args.programme)
+        return f"user {user_id}: {args.email.strip().lower()} ({args.role})"
+
+    return _accounts_change(add)
+
+
+def cmd_token_create(args) -> int:
+    def create(svc, who):
+        token_id, token = svc.create_token(who, args.agency, args.label)
+        print(f"token {token_id} for agency {args.agency}; it is shown only now, keep it safe:", file=sys.stderr)
+        return token
+
+    return _accounts_change(create)
 
 
 def cmd_serve(args) -> int:
@@ -201,6 +267,28 @@ def build_parser() -> argparse.ArgumentParser:
         steward.add_argument("--by", help="who decided (default: the operating-system user)")
         if name != "withdraw":
             steward.add_argument("--comment")
+
+    agency = sub.add_parser("agency", help="agencies that enter innovations").add_subparsers(dest="what", required=True)
+    p = agency.add_parser("add", help="add an agency (prints its id; an existing one of that name is reused)")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--level", required=True, help="kementerian, lembaga, provinsi, kabupaten, kota, bumn, bumd, other")
+    p.add_argument("--province")
+    p.add_argument("--regency", help="kabupaten/kota (validated against the Kemendagri list)")
+    p.set_defaults(func=cmd_agency_add)
+
+    user = sub.add_parser("user", help="people who enter or review innovations").add_subparsers(dest="what", required=True)
+    p = user.add_parser("add", help="add a user; the password is read from standard input")
+    p.add_argument("email", metavar="EMAIL")
+    p.add_argument("--role", required=True, choices=["editor", "curator", "admin"])
+    p.add_argument("--agency", type=int, metavar="ID", help="editors: their agency's id")
+    p.add_argument("--programme", choices=["KIPP", "IGA", "InoLAN"], help="curators: the programme they review")
+    p.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="API tokens (an editor of one agency)").add_subparsers(dest="what", required=True)
+    p = token.add_parser("create", help="create a token for an agency; printed once, only its hash is kept")
+    p.add_argument("--agency", type=int, required=True, metavar="ID")
+    p.add_argument("--label", help="what the token is for")
+    p.set_defaults(func=cmd_token_create)
 
     p = sub.add_parser("eval", help="relevance metrics (nDCG@10, MRR@10, Recall@20) on a judgments file")
     p.add_argument("judgments", nargs="?")

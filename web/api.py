@@ -4,12 +4,15 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from typing import Iterator, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from search_api.documents import SearchDocument
@@ -19,7 +22,12 @@ from search_api.runtime import Runtime
 from search_api.search import SearchBusy
 from search_api.spreadsheet import SpreadsheetWriter
 
-from . import schemas
+from catalog.schema import STATUSES, SUBMISSION_STATUSES
+from catalog.services import Identity, PermissionDenied
+from catalog.workflow import Entry, EntryNotFound, Incomplete, InvalidEntry, StaleEntry, WrongState
+
+from . import auth, schemas
+from .editor import sync_search
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -29,8 +37,10 @@ EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "ag
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None,
+                 headers: dict[str, str] | None = None):
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers
 
 
 def invalid(problems: list[dict]) -> ApiError:
@@ -179,6 +189,7 @@ def install(app: FastAPI, rt: Runtime) -> None:
     """Mount the API and its JSON error handling on an app."""
     app.state.runtime = rt
     app.include_router(router)
+    app.include_router(entries_router)
     origins = rt.settings.cors_origin_list
     if origins:  # off unless configured; "*" must be listed explicitly
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
@@ -192,7 +203,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
 
     @app.exception_handler(ApiError)
     def _api_error(request: Request, exc: ApiError):
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     def _validation(request: Request, exc: RequestValidationError):
@@ -218,9 +230,218 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def _http(request: Request, exc: StarletteHTTPException):
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405 and (allow := _allowed_methods(request)):
+            headers = {**(headers or {}), "Allow": allow}
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     def _unexpected(request: Request, exc: Exception):
         logging.getLogger("jippnas").exception("unhandled error on %s", request.url.path)
         return JSONResponse(error_body("internal_error", "unexpected error; it has been logged"), status_code=500)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every documented method at this path (GET and PUT on /entries/{id}…), from the OpenAPI
+    paths; Starlette's 405 names only the first route whose path matched."""
+    for template, operations in request.app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}/]+\}", "[^/]+", template), request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
+
+
+# ---------------------------------------------------------------- entering innovations
+# Entries entered here: drafts, edits with optimistic locking (the revision is the ETag,
+# If-Match is required on PUT), submission per programme, curators' return and verify. Every
+# call acts as a bearer token (an editor of its agency) or the signed-in user (a request with
+# the session cookie also needs the X-CSRFToken header); every write goes through
+# catalog.services.CatalogService.
+entries_router = APIRouter(prefix="/api/v1", tags=["entries"])
+bearer = HTTPBearer(auto_error=False, description="An API token (`jippnas token create --agency ID`); "
+                                                  "or sign in and send the X-CSRFToken header")
+
+
+def entry_identity(request: Request, _credentials=Depends(bearer)) -> Identity:
+    try:
+        return auth.api_identity(request)
+    except auth.Unauthenticated as exc:
+        raise ApiError(401, "unauthenticated", exc.message, headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+Caller = Depends(entry_identity)
+
+
+def entry_body(request: Request, entry: Entry) -> dict:
+    agency = auth.service(request).accounts.agency(entry.agency_id) or {}
+    return {"id": entry.id, "innovation_id": entry.innovation_id, "status": entry.status, "revision": entry.revision,
+            "updated_at": entry.updated_at, "fields": entry.fields,
+            "agency": {k: agency.get(k) for k in ("id", "name", "level", "province", "regency_city")},
+            "programmes": {code: s.to_json() for code, s in entry.submissions.items()},
+            "missing": {code: [p.to_json() for p in found] for code, found in entry.missing().items()}}
+
+
+def _with_etag(request: Request, response: Response, entry: Entry) -> dict:
+    response.headers["ETag"] = f'"{entry.revision}"'
+    return entry_body(request, entry)
+
+
+def _if_match(request: Request, required: bool) -> int | None:
+    """The revision named by If-Match ("3", W/"3" or 3); ``*`` names whatever is current."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        if required:
+            raise ApiError(428, "precondition_required", "send If-Match with the entry's ETag (its revision), so a "
+                                                         "stale save cannot overwrite someone else's change")
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if value == "*":
+        return None
+    if not value.isdigit():
+        raise ApiError(400, "bad_if_match", f"If-Match must be an ETag of this API (a revision number), not {raw!r}")
+    return int(value)
+
+
+def _translate(request: Request, exc: Exception) -> ApiError:
+    if isinstance(exc, PermissionDenied):
+        return ApiError(403, "forbidden", str(exc))
+    if isinstance(exc, EntryNotFound):
+        return ApiError(404, "not_found", str(exc), {"id": exc.entry_id})
+    if isinstance(exc, StaleEntry):
+        return ApiError(409, "stale", str(exc), {"expected_revision": exc.expected,
+                                                 "current": jsonable_encoder(entry_body(request, exc.current))},
+                        headers={"ETag": f'"{exc.current.revision}"'})
+    if isinstance(exc, WrongState):
+        return ApiError(409, "wrong_state", str(exc))
+    if isinstance(exc, Incomplete):
+        return ApiError(422, "incomplete", str(exc), {"missing": {code: [p.to_json() for p in found]
+                                                                  for code, found in exc.problems.items()}})
+    if isinstance(exc, InvalidEntry):
+        return invalid([{"parameter": name, "message": f"{name}: {message}"} for name, message in exc.errors.items()])
+    raise exc
+
+
+_WRITE_ERRORS = (PermissionDenied, EntryNotFound, StaleEntry, WrongState, Incomplete, InvalidEntry)
+
+
+def _fields(body: schemas.EntryFields) -> dict:
+    return body.model_dump(exclude={"agency_id"}, exclude_unset=False)
+
+
+@entries_router.post("/entries", status_code=201, summary="Create a draft (no completeness check)",
+                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def create_entry(request: Request, response: Response, body: schemas.NewEntry, identity: Identity = Caller):
+    try:
+        entry = auth.service(request).create_entry(identity, _fields(body), body.agency_id)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    response.headers["Location"] = f"/api/v1/entries/{entry.id}"
+    return _with_etag(request, response, entry)
+
+
+@entries_router.get("/entries", summary="Entries you may see: an editor's agency's, a curator's programme's, all for "
+                                        "admins", response_model=schemas.EntryList, responses=schemas.ENTRY_ERRORS)
+def list_entries(request: Request, identity: Identity = Caller,
+                 status: str | None = Query(None, description="The entry's status; with `programme`, that programme's "
+                                                              "state (submitted, returned, verified, published)"),
+                 programme: schemas.ProgrammeCode | None = Query(None),
+                 limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=100_000)):
+    allowed_statuses = SUBMISSION_STATUSES if programme else STATUSES
+    if status is not None and status not in allowed_statuses:
+        raise invalid([{"parameter": "status", "message": f"status: one of {', '.join(allowed_statuses)}"}])
+    try:
+        found = auth.service(request).visible_entries(identity, status, programme, limit, offset)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return {"entries": [entry_body(request, e) for e in found]}
+
+
+@entries_router.get("/entries/{entry_id}", summary="One entry, with its revision as ETag",
+                    response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def get_entry(request: Request, response: Response, entry_id: str, identity: Identity = Caller):
+    try:
+        entry = auth.service(request).entry(identity, entry_id)
+        if entry is None:
+            raise EntryNotFound(entry_id)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return _with_etag(request, response, entry)
+
+
+@entries_router.put("/entries/{entry_id}", summary="Replace the fields of an entry (If-Match: its ETag)",
+                    response_model=schemas.EntryOut,
+                    responses={**schemas.ENTRY_ERRORS, 428: {"model": schemas.ErrorBody,
+                                                             "description": "If-Match is missing"}})
+def update_entry(request: Request, response: Response, entry_id: str, body: schemas.EntryFields,
+                 identity: Identity = Caller):
+    expected = _if_match(request, required=True)
+    svc = auth.service(request)
+    try:
+        if expected is None:  # If-Match: *
+            current = svc.entry(identity, entry_id)
+            if current is None:
+                raise EntryNotFound(entry_id)
+            expected = current.revision
+        entry = svc.update_entry(identity, entry_id, _fields(body), expected)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return _with_etag(request, response, entry)
+
+
+@entries_router.post("/entries/{entry_id}/submit", summary="Submit to programmes (each checks its required fields)",
+                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def submit_entry(request: Request, response: Response, entry_id: str, body: schemas.SubmitBody,
+                 identity: Identity = Caller):
+    try:
+        entry = auth.service(request).submit_entry(identity, entry_id, body.programmes, _if_match(request, False))
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return _with_etag(request, response, entry)
+
+
+def _programme(identity: Identity, asked: str | None) -> str:
+    programme = asked or identity.programme
+    if programme is None:
+        raise invalid([{"parameter": "programme", "message": "programme: name the programme"}])
+    return programme
+
+
+@entries_router.post("/entries/{entry_id}/return", summary="Curators: return a submission with a comment",
+                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def return_entry(request: Request, response: Response, entry_id: str, body: schemas.ReturnBody,
+                 identity: Identity = Caller):
+    try:
+        entry = auth.service(request).return_entry(identity, entry_id, _programme(identity, body.programme),
+                                                   body.comment, _if_match(request, False))
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return _with_etag(request, response, entry)
+
+
+@entries_router.post("/entries/{entry_id}/verify", summary="Curators: verify a submission (and publish it: searchable "
+                                                           "within seconds)",
+                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def verify_entry(request: Request, response: Response, entry_id: str, body: schemas.VerifyBody | None = None,
+                 identity: Identity = Caller):
+    body = body or schemas.VerifyBody()
+    try:
+        entry = auth.service(request).verify_entry(identity, entry_id, _programme(identity, body.programme),
+                                                   body.comment, _if_match(request, False), body.publish)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    if body.publish:
+        sync_search(request)
+    return _with_etag(request, response, entry)
+
+
+@entries_router.post("/entries/{entry_id}/publish", summary="Curators: publish a verified submission (after "
+                                                            "verify with publish=false)",
+                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
+def publish_entry(request: Request, response: Response, entry_id: str, body: schemas.PublishBody | None = None,
+                  identity: Identity = Caller):
+    body = body or schemas.PublishBody()
+    try:
+        entry = auth.service(request).publish_entry(identity, entry_id, _programme(identity, body.programme))
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    sync_search(request)
+    return _with_etag(request, response, entry)

@@ -250,3 +250,120 @@ class Health(BaseModel):
     error: str | None = None
     cluster: str | None = None
     took_ms: float | None = None
+
+
+# ---------------------------------------------------------------- entering innovations
+EntryStatus = Literal["draft", "submitted", "verified", "published", "withdrawn"]
+SubmissionStatus = Literal["submitted", "returned", "verified", "published", "withdrawn"]
+ProgrammeCode = Literal["KIPP", "IGA", "InoLAN"]
+
+
+class EntryFields(BaseModel):
+    """The entry form's fields (every one optional in a draft; each programme requires some
+    before submission, see ``missing``). The agency's name and region come from the agency."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str | None = Field(None, max_length=300, description="Nama inovasi")
+    acronym: str | None = Field(None, max_length=60)
+    year: int | None = Field(None, description="The year it started (1945-2100)")
+    problem: str | None = Field(None, max_length=10_000, description="Masalah: the problem it solves")
+    target_group: str | None = Field(None, description="Sasaran: who it serves")
+    solution: str | None = Field(None, max_length=10_000, description="Solusi: what is done and how")
+    novelty: str | None = Field(None, description="Kebaruan: what is new")
+    is_digital: bool | None = None
+    sector: str | None = Field(None, description="Urusan pemerintahan, from vocab/sectors.json")
+    impact: str | None = Field(None, max_length=10_000, description="Hasil dan dampak")
+    evidence: str | None = Field(None, description="Bukti: which data prove the results")
+    sources: list[str] | None = Field(None, description="Evidence links, http(s) URLs")
+    resources: str | None = Field(None, description="Sumber daya: staff, facilities, partners")
+    budget: int | None = Field(None, ge=0, description="Anggaran, rupiah")
+    budget_source: str | None = Field(None, description="APBD, APBN, Dana Desa, CSR…")
+    stakeholders: str | None = None
+    sustainability: str | None = None
+    regulation: str | None = Field(None, description="Dasar hukum (Perbup, SK…)")
+    replication: str | None = Field(None, description="Kesiapan replikasi: what another agency needs")
+    replicated_in: list[str] | None = None
+    sdgs: list[int] | None = Field(None, description="SDG numbers, 1-17")
+    stage: Literal["inisiatif", "uji coba", "penerapan"] | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+class NewEntry(EntryFields):
+    agency_id: int | None = Field(None, description="Admins only: the agency the entry is for (an editor's or "
+                                                    "a token's own agency otherwise)")
+
+
+class MissingField(BaseModel):
+    field: str
+    code: Literal["required", "too_short"]
+    minimum: int | None = Field(None, description="The minimum length in characters (too_short)")
+
+
+class SubmissionState(BaseModel):
+    programme: ProgrammeCode
+    status: SubmissionStatus
+    revision: int = Field(description="The entry revision this state was reached at")
+    published_entry_id: str | None = Field(description="The programme's own, searchable entry once published")
+    comment: str | None = Field(description="The curator's comment (why it was returned)")
+    at: datetime
+    by: str
+
+
+class AgencyRef(BaseModel):
+    id: int
+    name: str
+    level: str
+    province: str | None
+    regency_city: str | None
+
+
+class EntryOut(BaseModel):
+    id: str = Field(description="input-…: the entry entered here")
+    innovation_id: str = Field(description="Its innovation (search results and profiles use this id once published)")
+    status: EntryStatus = Field(description="submitted while any programme has it to review, else verified, "
+                                            "published or draft")
+    revision: int = Field(description="The version: send it back as If-Match (the ETag header carries it too)")
+    updated_at: datetime
+    agency: AgencyRef
+    fields: EntryFields
+    programmes: dict[str, SubmissionState] = Field(description="Each programme it was submitted to")
+    missing: dict[str, list[MissingField]] = Field(description="Per programme, what still keeps it from being "
+                                                               "submitted there (empty: ready)")
+
+
+class EntryList(BaseModel):
+    entries: list[EntryOut]
+
+
+class SubmitBody(BaseModel):
+    programmes: list[ProgrammeCode] = Field(min_length=1)
+
+
+class ReturnBody(BaseModel):
+    comment: str = Field(min_length=1, max_length=5000, description="What should change before it is submitted again")
+    programme: ProgrammeCode | None = Field(None, description="Default: the curator's programme (admins must name it)")
+
+
+class VerifyBody(BaseModel):
+    comment: str | None = Field(None, max_length=5000)
+    programme: ProgrammeCode | None = Field(None, description="Default: the curator's programme (admins must name it)")
+    publish: bool = Field(True, description="Publish at once (the innovation becomes searchable within seconds)")
+
+
+class PublishBody(BaseModel):
+    programme: ProgrammeCode | None = Field(None, description="Default: the curator's programme (admins must name it)")
+
+
+ENTRY_ERRORS = {
+    400: {"model": ErrorBody, "description": "If-Match is not an ETag of this API"},
+    401: {"model": ErrorBody, "description": "No valid bearer token and nobody signed in"},
+    403: {"model": ErrorBody, "description": "Another agency's entry, or not your programme (nothing changed)"},
+    404: {"model": ErrorBody, "description": "No entry entered here has this id"},
+    409: {"model": ErrorBody, "description": "Stale: the entry changed since the revision in If-Match (details.current "
+                                             "is the saved entry; nothing was written), or the step does not fit its state"},
+    422: {"model": ErrorBody, "description": "A value is invalid (details.problems), or a programme's required fields "
+                                             "are missing (details.missing)"},
+}
