@@ -165,14 +165,15 @@ def loopback_socket() -> socket.socket:
 
 
 @contextmanager
-def serve_app(settings):
+def serve_app(settings, **app_options):
     """The app under uvicorn in a thread, on a free loopback port; yields its base URL."""
     import uvicorn
 
     from web.app import create_app, server_config
 
+    app = create_app(settings, **app_options)
     sock = loopback_socket()
-    server = uvicorn.Server(server_config(create_app(settings), log_level="warning"))
+    server = uvicorn.Server(server_config(app, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
@@ -185,3 +186,4 @@ def serve_app(settings):
         server.should_exit = True
         thread.join(10)
         sock.close()
+        app.state.runtime.close()

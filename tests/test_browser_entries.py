@@ -6,41 +6,21 @@ Screenshots go to test-artifacts/screenshots/entry-*.png."""
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager
 
 import pytest
 
 from indexer.pipeline import Indexer
-from tests.conftest import loopback_socket, make_settings
+from tests.conftest import make_settings, serve_app
 from tests.test_browser import browser, shot  # noqa: F401  (the browser fixture)
 from tests.test_pipeline import run_cli
-from web.app import create_app, server_config
 
 pytestmark = pytest.mark.browser
 PASSWORD = "kata-sandi-rahasia"
 
 
-@contextmanager
 def serve(settings):
-    import uvicorn
-
-    app = create_app(settings, after_publish=lambda runtime: Indexer.for_runtime(runtime).sync())
-    sock = loopback_socket()
-    server = uvicorn.Server(server_config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.05)
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
-        app.state.runtime.close()
+    """The app with publishing wired to the indexer, as `jippnas serve` wires it."""
+    return serve_app(settings, after_publish=lambda runtime: Indexer.for_runtime(runtime).sync())
 
 
 def cli(data, *args, password: str | None = None) -> str:

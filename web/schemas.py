@@ -54,7 +54,9 @@ class Explain(BaseModel):
     fused_score: float | None = Field(description="What hybrid ranks by (JIPPNAS_FUSION: zscore or rrf)")
 
 
-class HitSummary(BaseModel):
+class Described(BaseModel):
+    """What every view of an innovation names: the leading entry's identity and place."""
+
     id: str = Field(description="Innovation id (jip-…)")
     title: str
     acronym: str | None
@@ -67,6 +69,9 @@ class HitSummary(BaseModel):
     award: str | None
     sector: str | None
     is_digital: bool | None
+
+
+class HitSummary(Described):
     excerpt: str = Field(description="The start of the problem statement")
     entries: list[EntryRef] = Field(description="Every published programme entry of the innovation")
 
@@ -143,22 +148,10 @@ def search_parameters(parse):
 
 
 # ---------------------------------------------------------------- innovations
-class InnovationRecord(BaseModel):
-    id: str = Field(description="Innovation id")
+class InnovationRecord(Described):
     entry_id: str = Field(description="The entry whose fields are shown: the one asked for, else the leading one")
-    title: str
-    acronym: str | None
-    agency: str
-    agency_level: str
-    province: str | None
-    regency_city: str | None
-    year: int | None
-    programme: str
-    award: str | None
-    sector: str | None
     sdgs: list[int]
     stage: str | None
-    is_digital: bool | None
     problem: str
     solution: str
     impact: str
