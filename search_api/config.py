@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     @property
     def index_path(self) -> Path:
-        return self.data_dir / "search.sqlite3"
+        return self.data_dir / "tantivy"
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -21,39 +21,6 @@ from .facets import FACETS
 FIELD_WEIGHTS = {"title": 3, "acronym": 3, "problem": 2, "solution": 1, "impact": 1, "agency": 1}
 DISPLAY_FIELDS = ("title", "acronym", "agency", "problem", "solution", "impact")
 
-# Lucene keeps a document's length in one byte (SmallFloat.intToByte4), exact only up to 40
-# tokens. Padding every document to the next length that byte represents exactly makes
-# OpenSearch's BM25 see the very lengths SQLite FTS5 sees. The pad term is never a query term.
-PAD_TERM = "x0pad0x"
-_LUCENE_FREE_VALUES = 24
-
-
-def _long_to_int4(i: int) -> int:
-    bits = i.bit_length()
-    if bits < 4:
-        return i
-    shift = bits - 4
-    return ((i >> shift) & 0x07) | ((shift + 1) << 3)
-
-
-def _int4_to_long(i: int) -> int:
-    bits, shift = i & 0x07, (i >> 3) - 1
-    return bits if shift == -1 else (bits | 0x08) << shift
-
-
-def _lucene_norm(length: int) -> int:
-    return length if length < _LUCENE_FREE_VALUES else _LUCENE_FREE_VALUES + _long_to_int4(length - _LUCENE_FREE_VALUES)
-
-
-def _lucene_length(norm: int) -> int:
-    return norm if norm < _LUCENE_FREE_VALUES else _LUCENE_FREE_VALUES + _int4_to_long(norm - _LUCENE_FREE_VALUES)
-
-
-def lucene_exact_length(length: int) -> int:
-    """The smallest length >= ``length`` that Lucene's one-byte norm stores exactly."""
-    norm = _lucene_norm(length)
-    return length if _lucene_length(norm) == length else _lucene_length(norm + 1)
-
 
 @dataclass
 class SearchDocument:
@@ -78,7 +45,7 @@ class SearchDocument:
         for name, weight in FIELD_WEIGHTS.items():
             field_terms = analyzer.terms(getattr(self.record, name))
             terms.extend(field_terms * weight)
-        return terms + [PAD_TERM] * (lucene_exact_length(len(terms)) - len(terms))
+        return terms
 
     def surface_words(self) -> list[str]:
         """Distinct folded words of the searchable text: the spelling dictionary that typo

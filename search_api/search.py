@@ -13,7 +13,7 @@ import numpy as np
 from catalog.store import Catalog
 
 from .analysis import fold, get_analyzer
-from .documents import DISPLAY_FIELDS, PAD_TERM, SearchDocument
+from .documents import DISPLAY_FIELDS, SearchDocument
 from .embeddings import Embedder
 from .engines.base import ALL, EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
 from .facets import CHARTED, FACETS
@@ -74,7 +74,7 @@ class SearchService:
             self._embed_slots.release()
 
     def query_terms(self, q: str) -> list[str]:
-        return [t for t in dict.fromkeys(self.analyzer.terms(q)) if t != PAD_TERM]
+        return list(dict.fromkeys(self.analyzer.terms(q)))
 
     def suggestion(self, q: str) -> str | None:
         """The query with misspelt words corrected ("maksud Anda"), or None."""

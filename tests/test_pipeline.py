@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from catalog.schema import entries, revisions
 from indexer.pipeline import Indexer
-from search_api.query import SearchRequest
+from search_api.engines.base import ALL
+from search_api.query import Filters, SearchRequest
 from tests.conftest import TEST_CACHE
 
 KIPP_ROW = {"id_inovasi": "t-1", "judul_inovasi": "Posyandu Keliling (Poling)", "singkatan": "Poling",
@@ -82,7 +83,7 @@ def test_crash_mid_index_resumes_without_duplicates(tmp_runtime, sample_dir, mon
     monkeypatch.setattr(engine, "index", real_index)
     report = indexer_for(tmp_runtime).import_files(sorted(sample_dir.iterdir()))
     assert report.rejected == 0 and engine.count() == 202
-    ids = [r[0] for r in engine._db().execute("SELECT id FROM docs")]
+    ids = engine.ordered(ALL, Filters(), True, 0, 1000).ids
     assert len(ids) == len(set(ids)) == 202
 
 

@@ -179,14 +179,6 @@ def test_filters_without_drops_only_that_facet():
     assert f.without("province").values == {"sector": ("Kesehatan",)} and f.without("province").year_from == 2019
 
 
-def test_documents_are_padded_to_lengths_lucene_stores_exactly():
-    from search_api.documents import lucene_exact_length
-
-    # Lucene's byte norm decodes 41 → 40, 123 → 120, 300 → 280 (SmallFloat.intToByte4).
-    assert [lucene_exact_length(n) for n in (7, 40, 41, 123, 300)] == [7, 40, 42, 128, 312]
-    assert all(lucene_exact_length(lucene_exact_length(n)) == lucene_exact_length(n) for n in range(1, 3000))
-
-
 def test_typo_tolerance_suggests_and_matches(engine_sample):
     result = search(engine_sample, q="stuntng balita", mode="keyword", size=20)
     assert result["suggestion"] == "stunting balita"

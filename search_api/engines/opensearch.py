@@ -4,7 +4,7 @@
   schema); concrete indices are named ``<alias>-s<schema>-<timestamp>`` behind an alias,
   so ``rebuild`` swaps a fully built index in atomically.
 - Keyword: a ``bool.should`` of ``term`` queries on the pre-analysed ``terms`` field,
-  scored by a scripted similarity equal to SQLite FTS5's bm25().
+  scored by OpenSearch's BM25 (k1 1.2, b 0.75), as the embedded engine's tantivy index.
 - Semantic: a ``knn`` query (Lucene HNSW, cosine) with the filters inside ``knn.filter``
   (efficient filtering), so k hits come back whatever the filters.
 """
@@ -30,7 +30,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Re
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 3  # 3: documents are innovations (catalog ids)
+SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
 
