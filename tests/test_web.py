@@ -310,3 +310,10 @@ def test_api_docs_load_nothing_from_elsewhere(client):
     csp = r.headers["content-security-policy"]
     assert "script-src 'self';" in csp and "<script>" not in r.text  # no inline script
     assert client.get("/redoc").status_code == 404
+
+
+def test_gibberish_gets_the_empty_page_in_every_mode(client):
+    """It listed "100 inovasi" of nearest neighbours (issue 10)."""
+    for mode in ("hybrid", "semantic", "keyword"):
+        html = client.get("/", params={"q": "xyzzyqwerty", "mode": mode}).text
+        assert "Tidak ada inovasi yang cocok" in html and 'class="hit"' not in html, mode
