@@ -553,9 +553,10 @@ first_node_facts() {  # prints "version transport-address discovery-type" of the
     | python3 -c 'import json,sys; (n,) = json.load(sys.stdin)["nodes"].values(); print(n["version"], n["transport_address"], n.get("settings", {}).get("discovery", {}).get("type", "-"))'
 }
 
-primaries_on_second_node() {  # how many primaries (or relocating copies) the second node still holds
-  PORT="$FIRST_PORT" http_get "/_cat/shards?format=json&h=prirep,state,node" \
-    | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["node"] == sys.argv[1] and (s["prirep"] == "p" or s["state"] == "RELOCATING")))' "$SECOND_NODE_NAME"
+primaries_on_second_node() {  # how many primaries the second node still holds (relocating ones too)
+  # a relocating shard's node reads "<from> -> <address> <id> <to>"
+  PORT="$FIRST_PORT" http_get "/_cat/shards?format=json&h=prirep,node" \
+    | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["prirep"] == "p" and (s["node"] or "").split(" ")[0] == sys.argv[1]))' "$SECOND_NODE_NAME"
 }
 
 cmd_start_second() {
