@@ -4,9 +4,9 @@
   and schema) plus a keyword field per declared facet; shard and replica counts are settings.
   Concrete indices are named ``<alias>-s<schema>-<timestamp>`` behind an alias, so
   ``rebuild`` swaps a fully built index in atomically.
-- Several shards answer like one: every search runs as ``dfs_query_then_fetch`` (BM25 from
-  the index's global term statistics), and facet counts over a semantic result set count
-  the global k nearest, not k per shard (see ``retrieve``).
+- Several shards answer like one: BM25-ranked searches run as ``dfs_query_then_fetch``
+  (scores from the index's global term statistics), and facet counts over a semantic result
+  set count the global k nearest, not k per shard (see ``retrieve``).
 - Keyword: a ``bool.should`` of ``term`` queries on the pre-analysed ``terms`` field,
   scored by OpenSearch's BM25 (k1 1.2, b 0.75), as the embedded engine's tantivy index.
 - Semantic: a ``knn`` query (Lucene HNSW, cosine) with the filters inside ``knn.filter``
@@ -37,9 +37,10 @@ ENGINE_MAJOR = 2
 SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
-# Term statistics from every shard before scoring: BM25 scores (and so rankings) do not depend
-# on how documents fall into shards. With one shard OpenSearch skips the extra phase.
-SEARCH_TYPE = "dfs_query_then_fetch"
+# For BM25-ranked searches: term statistics from every shard before scoring, so scores (and
+# rankings) do not depend on how documents fall into shards. knn scores (cosine), counts and
+# year orders need no statistics. With one shard OpenSearch skips the extra phase.
+BM25_SEARCH_TYPE = "dfs_query_then_fetch"
 
 
 def load_index_body(dimension: int, shards: int = 1, replicas: int = 0) -> dict:
@@ -217,8 +218,8 @@ class OpenSearchEngine(SearchEngine):
             query["bool"].update(should=should, minimum_should_match=1)
         return query
 
-    def _search(self, body: dict) -> dict:
-        return self._call(self.client.search, index=self.alias, body=body, search_type=SEARCH_TYPE)
+    def _search(self, body: dict, search_type: str = "query_then_fetch") -> dict:
+        return self._call(self.client.search, index=self.alias, body=body, search_type=search_type)
 
     # ---------------------------------------------------------------- read primitives
     def count(self) -> int:
@@ -232,7 +233,7 @@ class OpenSearchEngine(SearchEngine):
     def keyword(self, terms, filters, limit):
         if not terms:
             return Ranked([], [], 0)
-        return self._keyword_ranked(self._search(self._keyword_body(terms, filters, limit)))
+        return self._keyword_ranked(self._search(self._keyword_body(terms, filters, limit), BM25_SEARCH_TYPE))
 
     def _knn_query(self, vector, filters: Filters, k: int, exclude: Sequence[str] = ()) -> dict:
         knn: dict = {"vector": np.asarray(vector, dtype=np.float32).tolist(), "k": k}
@@ -313,8 +314,11 @@ class OpenSearchEngine(SearchEngine):
 
     def _msearch(self, bodies: list[tuple[str, dict]]) -> list[dict]:
         lines: list[dict] = []
-        for _, body in bodies:
-            lines += [{"index": self.alias, "search_type": SEARCH_TYPE}, body]
+        for kind, body in bodies:
+            header = {"index": self.alias}
+            if kind == "keyword":
+                header["search_type"] = BM25_SEARCH_TYPE
+            lines += [header, body]
         responses = self._call(self.client.msearch, body=lines)["responses"]
         for resp in responses:
             if "error" in resp:
