@@ -64,7 +64,8 @@ def test_index_has_its_shards_on_every_data_node(pair):
         pytest.skip("the embedded engine has no shards")
     client = eng.engine.client
     nodes = len([n for n in client.cat.nodes(format="json", h="node.role") if "d" in n["node.role"]])
-    assert nodes == int(os.environ.get("JIPPNAS_TEST_OPENSEARCH_NODES", "1"))
+    expected = int(os.environ.get("JIPPNAS_TEST_OPENSEARCH_NODES", "1"))
+    assert nodes == expected, f"{nodes} data nodes answer, JIPPNAS_TEST_OPENSEARCH_NODES says {expected}"
     shards = client.cat.shards(index=eng.engine.alias, format="json", h="shard,prirep,state,node")
     primaries = [s for s in shards if s["prirep"] == "p"]
     assert len(primaries) == eng.settings.opensearch_shards
