@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Install and run a real single-node OpenSearch (+ k-NN plugin) without Docker,
-# from Maven Central artifacts only.
+# Install and run a real OpenSearch (+ k-NN plugin) without Docker, from Maven Central
+# artifacts only: one node, and on demand a second one joining it (a two-node cluster).
 #
 #   scripts/opensearch.sh start [--clean]   # install if needed, start, wait for health
 #   scripts/opensearch.sh stop              # stop the node started by this script
 #   scripts/opensearch.sh status            # exit 0 if a node answers, 1 otherwise
+#   scripts/opensearch.sh start-second      # a second, data-only node joins the first one
+#   scripts/opensearch.sh stop-second       # move its primaries back to the first node, stop it
+#   scripts/opensearch.sh status-second
+#
+# The first node forms a cluster of its own (it is its only cluster manager; no discovery of
+# other hosts), which the second node joins: same install and cluster name, its own ports and
+# directories ($OPENSEARCH_HOME_DIR/node-2/), discovery seeded with the first node's transport
+# address. The second node is never cluster-manager-eligible, so stopping it never costs the
+# cluster its quorum.
 #
 # What gets assembled (all through `mvn`, cached in ~/.m2):
 #   org.opensearch.distribution.integ-test-zip:opensearch:<V>:zip   server, no JDK;
@@ -21,9 +30,12 @@
 #                             the second is only a fallback if the first is not served)
 #   OPENSEARCH_PORT           HTTP port (default 9200), bound to 127.0.0.1
 #   OPENSEARCH_TRANSPORT_PORT transport port or range (default 9300-9399)
+#   OPENSEARCH_SECOND_PORT    HTTP port of the second node (default OPENSEARCH_PORT + 1)
+#   OPENSEARCH_SECOND_TRANSPORT_PORT  its transport port or range (default 9300-9399)
+#   OPENSEARCH_CLUSTER_NAME   cluster name (default jippnas-dev)
 #   OPENSEARCH_HOME_DIR       install/data/log root (default /var/tmp/jippnas-opensearch
 #                             as root, ${XDG_CACHE_HOME:-$HOME/.cache}/jippnas-opensearch otherwise)
-#   OPENSEARCH_HEAP           heap size (default 1g)
+#   OPENSEARCH_HEAP           heap size of each node (default 1g)
 #   OPENSEARCH_RUN_USER       unprivileged user used when run as root (default opensearch)
 #   OPENSEARCH_JAVA_HOME      force a JDK (2.x needs Java 11..23, 3.x needs 21+)
 #   OPENSEARCH_START_TIMEOUT  seconds to wait for health (default 120)
@@ -35,7 +47,10 @@ HEAP="${OPENSEARCH_HEAP:-1g}"
 RUN_USER="${OPENSEARCH_RUN_USER:-opensearch}"
 START_TIMEOUT="${OPENSEARCH_START_TIMEOUT:-120}"
 VERSIONS="${OPENSEARCH_VERSION:-2.19.1 3.5.0}"
-CLUSTER_NAME="jippnas-dev"
+CLUSTER_NAME="${OPENSEARCH_CLUSTER_NAME:-jippnas-dev}"
+FIRST_PORT="$PORT"
+FIRST_NODE_NAME="jippnas-node-1"
+SECOND_NODE_NAME="jippnas-node-2"
 RECIPE_REV=1        # bump to force re-assembly of existing installs after changing this script
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
 MVN=(mvn -B -q -ntp)
@@ -53,6 +68,21 @@ RUN_DIR="$BASE/run"
 PID_FILE="$RUN_DIR/opensearch.pid"
 STDOUT_LOG="$LOG_DIR/stdout.log"
 WORK_DIR="$BASE/work"
+SECOND_DIR="$BASE/node-2"
+NODE=1
+HEALTH_WAIT=""  # more conditions of a healthy node (the second: both nodes in the cluster)
+
+select_second_node() {  # the variables above now describe the second node
+  NODE=2
+  PORT="${OPENSEARCH_SECOND_PORT:-$((FIRST_PORT + 1))}"
+  TPORT="${OPENSEARCH_SECOND_TRANSPORT_PORT:-9300-9399}"
+  DATA_DIR="$SECOND_DIR/data"
+  LOG_DIR="$SECOND_DIR/logs"
+  RUN_DIR="$SECOND_DIR/run"
+  PID_FILE="$RUN_DIR/opensearch.pid"
+  STDOUT_LOG="$LOG_DIR/stdout.log"
+  HEALTH_WAIT="&wait_for_nodes=ge(2)"
+}
 
 log() { printf '[opensearch.sh] %s\n' "$*" >&2; }
 die() { printf '[opensearch.sh] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -72,8 +102,16 @@ PY
   fi
 }
 node_answers() { local b; b="$(http_get /)" && [[ "$b" == *'"cluster_name"'* ]]; }
+http_put() {  # $1 path, $2 JSON body (to the first node); fails on non-2xx / no answer
+  python3 - "http://127.0.0.1:$FIRST_PORT$1" "$2" <<'PY' >/dev/null
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method="PUT",
+                             headers={"Content-Type": "application/json"})
+urllib.request.urlopen(req, timeout=10).read()
+PY
+}
 node_healthy() {
-  local b; b="$(http_get "/_cluster/health?wait_for_status=yellow&timeout=1s")" \
+  local b; b="$(http_get "/_cluster/health?wait_for_status=yellow&timeout=1s$HEALTH_WAIT")" \
     && [[ "$b" == *'"status":"green"'* || "$b" == *'"status":"yellow"'* ]]
 }
 node_summary() {
@@ -92,12 +130,14 @@ our_pid() {
       echo "$pid"; return 0
     fi
   fi
-  local d cmd
+  local d cmd second
   for d in /proc/[0-9]*; do
-    cmd="$(tr '\0' ' ' <"$d/cmdline" 2>/dev/null || true)"
+    cmd="$(tr '\0' ' ' 2>/dev/null <"$d/cmdline" || true)"
     case "$cmd" in
       *"-Dopensearch.path.home=$BASE/opensearch-"*org.opensearch.bootstrap.OpenSearch*)
-        echo "${d#/proc/}"; return 0 ;;
+        # both nodes run the same install; the second one reads its own config directory
+        second=2; [[ "$cmd" == *"-Dopensearch.path.conf=$SECOND_DIR/config"* ]] || second=1
+        [ "$second" = "$NODE" ] && { echo "${d#/proc/}"; return 0; } ;;
     esac
   done
   return 1
@@ -439,8 +479,10 @@ cmd_start() {
   cat >"$home/config/opensearch.yml" <<EOF
 # written by scripts/opensearch.sh on every start
 cluster.name: $CLUSTER_NAME
-node.name: jippnas-node-1
-discovery.type: single-node
+node.name: $FIRST_NODE_NAME
+# a cluster of its own that a second node (start-second) may join; no other host is looked for
+cluster.initial_cluster_manager_nodes: [$FIRST_NODE_NAME]
+discovery.seed_hosts: []
 network.host: 127.0.0.1
 http.port: $PORT
 transport.port: $TPORT
@@ -506,6 +548,97 @@ cmd_stop() {
   log "stopped"
 }
 
+first_node_facts() {  # prints "version transport-address discovery-type" of the first node
+  PORT="$FIRST_PORT" http_get "/_nodes/_local?filter_path=nodes.*.version,nodes.*.transport_address,nodes.*.settings.discovery" \
+    | python3 -c 'import json,sys; (n,) = json.load(sys.stdin)["nodes"].values(); print(n["version"], n["transport_address"], n.get("settings", {}).get("discovery", {}).get("type", "-"))'
+}
+
+primaries_on_second_node() {  # how many primaries the second node still holds (relocating ones too)
+  # a relocating shard's node reads "<from> -> <address> <id> <to>"
+  PORT="$FIRST_PORT" http_get "/_cat/shards?format=json&h=prirep,node" \
+    | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin) if s["prirep"] == "p" and (s["node"] or "").split(" ")[0] == sys.argv[1]))' "$SECOND_NODE_NAME"
+}
+
+cmd_start_second() {
+  local t0 facts v seed discovery home jh range pid
+  t0="$(now)"
+  PORT="$FIRST_PORT" node_answers || die "no first node answers on 127.0.0.1:$FIRST_PORT: run 'scripts/opensearch.sh start' first"
+  facts="$(first_node_facts)" || die "could not read the first node's version and transport address"
+  read -r v seed discovery <<<"$facts"
+  [ "$discovery" != single-node ] \
+    || die "the node on port $FIRST_PORT runs with discovery.type single-node, which no node can join (started by an older version of this script): restart it with 'scripts/opensearch.sh stop && scripts/opensearch.sh start'"
+  home="$BASE/opensearch-$v"
+  install_complete "$home" "$v" \
+    || die "OpenSearch $v (the first node's) is not installed under $BASE: the second node runs the first one's install (same OPENSEARCH_HOME_DIR)"
+  range="$(java_range_for "$v")"
+  jh="$(pick_java $range)" || die "no suitable Java (${range% *}..${range#* }) for OpenSearch $v"
+  select_second_node
+  if node_answers; then
+    pid="$(our_pid)" || die "port $PORT is taken by a node this script did not start (set OPENSEARCH_SECOND_PORT)"
+    log "the second node (pid $pid) already answers on 127.0.0.1:$PORT; waiting for both nodes to be in the cluster"
+    wait_healthy "$t0"
+    return 0
+  fi
+  # a stale exclusion left by an interrupted stop-second would keep every shard off this node
+  http_put /_cluster/settings '{"transient": {"cluster.routing.allocation.exclude._name": null}}' \
+    || die "could not clear the allocation exclusion on the first node"
+
+  local conf="$SECOND_DIR/config"
+  mkdir -p "$DATA_DIR" "$LOG_DIR" "$RUN_DIR"
+  rm -rf "$conf"
+  cp -a "$home/config" "$conf"
+  # jvm.options names logs/ and data/ relative to the home dir, which both nodes share
+  sed -i -e "s|=logs/|=$LOG_DIR/|g" -e "s|file=logs/|file=$LOG_DIR/|g" -e "s|HeapDumpPath=data|HeapDumpPath=$DATA_DIR|" \
+    "$conf/jvm.options"
+  cat >"$conf/opensearch.yml" <<EOF
+# written by scripts/opensearch.sh start-second on every start
+cluster.name: $CLUSTER_NAME
+node.name: $SECOND_NODE_NAME
+# holds data, never manages the cluster: stopping it never costs the cluster its quorum
+node.roles: [data, ingest]
+discovery.seed_hosts: ["$seed"]
+network.host: 127.0.0.1
+http.port: $PORT
+transport.port: $TPORT
+path.data: $DATA_DIR
+path.logs: $LOG_DIR
+cluster.routing.allocation.disk.threshold_enabled: false
+EOF
+  if [ "$IS_ROOT" = 1 ]; then chown -R "$RUN_USER:" "$SECOND_DIR"; fi
+  rm -f "$PID_FILE"
+  local ts; ts="$(now)"
+  log "starting the second node on 127.0.0.1:$PORT (OpenSearch $v, heap $HEAP), joining $seed"
+  (
+    cd "$home"
+    as_user env OPENSEARCH_JAVA_HOME="$jh" JAVA_HOME="$jh" OPENSEARCH_PATH_CONF="$conf" \
+      OPENSEARCH_JAVA_OPTS="-Xms$HEAP -Xmx$HEAP" \
+      setsid "$home/bin/opensearch" -d -p "$PID_FILE" </dev/null >"$STDOUT_LOG" 2>&1
+  ) || { tail -n 60 "$STDOUT_LOG" >&2 || true; die "bin/opensearch -d failed for the second node"; }
+  wait_healthy "$ts"
+  log "ready: two nodes in cluster $CLUSTER_NAME; second node $(node_summary) pid=$(our_pid || echo '?'), started in $(elapsed "$ts")s"
+}
+
+cmd_stop_second() {
+  select_second_node
+  if our_pid >/dev/null && PORT="$FIRST_PORT" node_answers; then
+    # Its primaries move to the first node before it goes, so no index loses a shard.
+    log "moving the second node's primaries to the first node"
+    http_put /_cluster/settings "{\"transient\": {\"cluster.routing.allocation.exclude._name\": \"$SECOND_NODE_NAME\"}}" \
+      || die "could not set the allocation exclusion on the first node"
+    local i left=""
+    for i in $(seq 1 60); do
+      left="$(primaries_on_second_node)" && [ "$left" = 0 ] && break
+      sleep 1
+    done
+    [ "$left" = 0 ] || log "WARNING: after 60s the second node still holds $left primaries; stopping it anyway"
+  fi
+  cmd_stop
+  if PORT="$FIRST_PORT" node_answers; then
+    http_put /_cluster/settings '{"transient": {"cluster.routing.allocation.exclude._name": null}}' \
+      || log "WARNING: could not clear the allocation exclusion on the first node"
+  fi
+}
+
 cmd_status() {
   if node_answers; then
     local pid; pid="$(our_pid || true)"
@@ -520,5 +653,8 @@ case "${1:-}" in
   start) shift; cmd_start "$@" ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 {start [--clean]|stop|status}" >&2; exit 2 ;;
+  start-second) cmd_start_second ;;
+  stop-second) cmd_stop_second ;;
+  status-second) select_second_node; cmd_status ;;
+  *) echo "usage: $0 {start [--clean]|stop|status|start-second|stop-second|status-second}" >&2; exit 2 ;;
 esac

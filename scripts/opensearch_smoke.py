@@ -4,21 +4,18 @@
 Run against a node started by scripts/opensearch.sh:
 
     python3 scripts/opensearch_smoke.py            # http://127.0.0.1:${OPENSEARCH_PORT:-9200}
+    .venv/bin/python scripts/opensearch_smoke.py   # also compares tantivy's BM25
     OPENSEARCH_URL=http://127.0.0.1:9201 python3 scripts/opensearch_smoke.py
 
 Checks (exit status 1 if any fails):
   a) plugin opensearch-knn, modules analysis-common + lang-painless are loaded;
   b) knn_vector (lucene/hnsw/cosinesimil) + strict mapping + keyword + whitespace text;
      knn query with Lucene efficient `filter`; `_msearch` with a BM25 leg and a knn leg;
-  c) scripted similarity reproducing SQLite FTS5 bm25():
-       - approach A: `index.similarity.<name>: {type: scripted}` alone. Exact only for
-         docs of <= 40 tokens: `doc.length` is Lucene's 1-byte norm (SmallFloat.intToByte4),
-         e.g. 123 -> 120, 300 -> 280.
-       - approach B: exact. A `tf` scripted similarity (score = term freq) wrapped per query
-         term in `script_score`, with the exact token count from an integer field and
-         idf/avgdl computed client-side from one `_termvectors` call (artificial doc).
-     compared numerically against sqlite3 FTS5 bm25() (and a pure-Python reference);
-     `_explain` shows the scripted score;
+  c) standard BM25 (k1 1.2, b 0.75) on a whitespace-analysed field, as the engines use it:
+     scores equal a Python BM25 over Lucene's one-byte document length and, when tantivy is
+     importable (the project's venv), tantivy's scores for the same documents; on a 3-shard
+     index `dfs_query_then_fetch` gives the 1-shard scores (without it, per-shard statistics
+     change them); `_explain` shows the BM25 parameters;
   d) atomic alias swap (v1 -> v2) while queries to the alias keep running;
   e) prints the java process RSS and uptime.
 """
@@ -28,7 +25,6 @@ import json
 import math
 import os
 import random
-import sqlite3
 import sys
 import threading
 import time
@@ -198,8 +194,9 @@ def check_knn() -> None:
 
 # --------------------------------------------------------------------------- c)
 def lucene_norm_length(n: int) -> int:
-    """What ScriptedSimilarity's doc.length returns for a field of n tokens:
-    Lucene SmallFloat.byte4ToInt(SmallFloat.intToByte4(n)) (exact for n <= 40)."""
+    """The document length BM25 sees for a field of n tokens: Lucene stores it in one byte,
+    SmallFloat.byte4ToInt(SmallFloat.intToByte4(n)), exact up to 40 tokens (tantivy's
+    FIELD_NORMS_TABLE is the same table)."""
     free = 24  # NUM_FREE_VALUES = 255 - longToInt4(Integer.MAX_VALUE)
     if n < free:
         return n
@@ -214,8 +211,10 @@ def lucene_norm_length(n: int) -> int:
     return free + (bits if shift == -1 else (bits | 0x08) << shift)
 
 
-def fts5_bm25_py(docs: dict, query: list[str], length_fn=len) -> dict:
-    """Pure-Python copy of SQLite's fts5Bm25Function (positive scores)."""
+def bm25_py(docs: dict, query: list[str]) -> dict:
+    """OpenSearch 2.x's BM25 (Lucene's, keeping the (k1 + 1) factor), in Python: idf
+    ln(1 + (N - n + 0.5) / (n + 0.5)), the encoded document length, avgdl from the exact
+    token counts; a term repeated in the query counts twice."""
     N = len(docs)
     avgdl = sum(len(t) for t in docs.values()) / N
     out = {}
@@ -223,166 +222,104 @@ def fts5_bm25_py(docs: dict, query: list[str], length_fn=len) -> dict:
         s, hit = 0.0, False
         for term in query:
             n = sum(1 for t in docs.values() if term in t)
-            idf = math.log((N - n + 0.5) / (n + 0.5))
-            if idf <= 0:
-                idf = 1e-6
             f = toks.count(term)
             if f:
                 hit = True
-                dl = length_fn(toks)
+                idf = math.log(1 + (N - n + 0.5) / (n + 0.5))
+                dl = lucene_norm_length(len(toks))
                 s += idf * (f * (K1 + 1)) / (f + K1 * (1 - B + B * dl / avgdl))
         if hit:
             out[k] = s
     return out
 
 
-SIM_WEIGHT = """
-double N = field.docCount; double n = term.docFreq;
-double idf = Math.log((N - n + 0.5) / (n + 0.5));
-if (idf <= 0) { idf = 1e-6; }
-return query.boost * idf;
-"""
-SIM_SCORE = """
-double k1 = 1.2; double b = 0.75;
-double avgdl = field.sumTotalTermFreq / (double) field.docCount;
-double f = doc.freq;
-return weight * f * (k1 + 1) / (f + k1 * (1 - b + b * doc.length / avgdl));
-"""
-EXACT_SCORE = """
-double f = _score; double dl = doc['body_len'].value;
-return params.idf * f * (params.k1 + 1) / (f + params.k1 * (1 - params.b + params.b * dl / params.avgdl));
-"""
+def tantivy_bm25(docs: dict, query: list[str]) -> dict | None:
+    """The embedded engine's library on the same documents, when it is importable."""
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("body", tokenizer_name="whitespace")
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=15_000_000, num_threads=1)
+    for k, toks in docs.items():
+        writer.add_document(tantivy.Document(id=k, body=" ".join(toks)))
+    writer.commit()
+    writer.wait_merging_threads()
+    index.reload()
+    searcher = index.searcher()
+    q = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.term_query(index.schema, "body", t))
+                                     for t in query])
+    hits = searcher.search(q, limit=len(docs)).hits
+    return {searcher.doc(addr)["id"][0]: score for score, addr in hits}
 
 
-def fts5_approach_b_query(idx: str, query: list[str]) -> dict:
-    """Exact FTS5 bm25: one _termvectors call for N / n / avgdl, then per-term script_score."""
-    tv = ok_req("POST", f"/{idx}/_termvectors", {
-        "doc": {"body_tf": " ".join(query)}, "term_statistics": True, "field_statistics": True,
-        "positions": False, "offsets": False, "payloads": False})
-    tvf = tv["term_vectors"]["body_tf"]
-    N = tvf["field_statistics"]["doc_count"]
-    avgdl = tvf["field_statistics"]["sum_ttf"] / N
-    should = []
-    for t in query:  # duplicates are kept: Lucene merges them into one clause with boost 2, like FTS5 counting twice
-        n = tvf["terms"].get(t, {}).get("doc_freq", 0)
-        if n == 0:
-            continue
-        idf = math.log((N - n + 0.5) / (n + 0.5))
-        idf = idf if idf > 0 else 1e-6
-        should.append({"script_score": {"query": {"term": {"body_tf": t}}, "script": {
-            "source": EXACT_SCORE, "params": {"idf": idf, "avgdl": avgdl, "k1": K1, "b": B}}}})
-    return {"bool": {"should": should}} if should else {"match_none": {}}
-
-
-def check_scripted_similarity() -> None:
-    print("c) scripted similarity vs SQLite FTS5 bm25()")
-    idx = PREFIX + "fts5"
-    st, r = req("PUT", f"/{idx}", {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "similarity": {
-            "fts5_bm25": {"type": "scripted", "weight_script": {"source": SIM_WEIGHT}, "script": {"source": SIM_SCORE}},
-            "tf": {"type": "scripted", "weight_script": {"source": "return query.boost;"},
-                   "script": {"source": "return weight * doc.freq;"}},
-            # scripts must not increase with the norm -> read doc.length as 1e6 - score
-            "dlen": {"type": "scripted", "script": {"source": "return 1.0e6 - doc.length;"}},
-        }},
-        "mappings": {"dynamic": "strict", "properties": {
-            "body": {"type": "text", "analyzer": "whitespace", "similarity": "fts5_bm25"},
-            "body_tf": {"type": "text", "analyzer": "whitespace", "similarity": "tf"},
-            "body_dlen": {"type": "text", "analyzer": "whitespace", "similarity": "dlen"},
-            "body_len": {"type": "integer"},
-        }},
-    })
-    if not check("create index with scripted similarities (painless)", st == 200, "" if st == 200 else json.dumps(r)[:800]):
-        return
+def check_bm25() -> None:
+    print("c) standard BM25 (k1 1.2, b 0.75), on one shard and on three")
+    settings = {"similarity": {"bm25": {"type": "BM25", "k1": K1, "b": B}}}
+    mappings = {"dynamic": "strict", "properties": {
+        "body": {"type": "text", "analyzer": "whitespace", "similarity": "bm25"}}}
+    one, three = PREFIX + "bm25_1", PREFIX + "bm25_3"
+    for idx, shards in ((one, 1), (three, 3)):
+        st, r = req("PUT", f"/{idx}", {"settings": {"number_of_shards": shards, "number_of_replicas": 0, **settings},
+                                       "mappings": mappings})
+        if not check(f"create a {shards}-shard index with BM25 k1 {K1}, b {B}", st == 200,
+                     "" if st == 200 else json.dumps(r)[:800]):
+            return
 
     rnd = random.Random(7)
     vocab = [f"w{i}" for i in range(40)]
     lengths = [7, 37, 123, 300] + list(range(1, 30)) + [40, 41, 48, 50, 64, 65, 100, 127, 128, 129, 255, 256, 1000, 5000]
     docs = {f"d{i}": [vocab[min(int(rnd.paretovariate(1.0)) - 1, 39)] for _ in range(n)] for i, n in enumerate(lengths)}
     bulk = []
-    for k, toks in docs.items():
-        text = " ".join(toks)
-        bulk += [{"index": {"_index": idx, "_id": k}}, {"body": text, "body_tf": text, "body_dlen": text, "body_len": len(toks)}]
+    for idx in (one, three):
+        for k, toks in docs.items():
+            bulk += [{"index": {"_index": idx, "_id": k}}, {"body": " ".join(toks)}]
     check("bulk index", not ok_req("POST", "/_bulk?refresh=true", ndjson=bulk)["errors"])
-
-    # doc.length: exact token count or the lossy norm?
-    lens = {}
-    for k, toks in docs.items():
-        r = ok_req("POST", f"/{idx}/_search", {"size": 1, "query": {"bool": {
-            "filter": [{"ids": {"values": [k]}}], "must": [{"term": {"body_dlen": toks[0]}}]}}})
-        lens[len(toks)] = round(1e6 - r["hits"]["hits"][0]["_score"])
-    sample = {n: lens[n] for n in (7, 37, 40, 41, 123, 300, 1000, 5000)}
-    check("doc.length == Lucene 1-byte norm decode (lossy above 40 tokens)",
-          all(v == lucene_norm_length(n) for n, v in lens.items()), f"tokens->doc.length {sample}")
-
-    # reference scores
-    db = None
-    try:
-        db = sqlite3.connect(":memory:")
-        db.execute("CREATE VIRTUAL TABLE t USING fts5(body)")
-    except sqlite3.OperationalError as e:
-        info(f"sqlite3 has no FTS5 ({e}); comparing against the pure-Python FTS5 formula only")
-        db = None
-    ids = list(docs)
-    if db is not None:
-        db.executemany("INSERT INTO t(rowid, body) VALUES (?, ?)", [(i + 1, " ".join(docs[k])) for i, k in enumerate(ids)])
-
-    def fts5(query):
-        if db is None:
-            return fts5_bm25_py(docs, query)
-        m = " OR ".join('"' + t + '"' for t in query)
-        return {ids[r - 1]: -s for r, s in db.execute("SELECT rowid, bm25(t) FROM t WHERE t MATCH ?", (m,))}
 
     queries = [["w0"], ["w1", "w5"], ["w3", "w10", "w39"], ["w0", "w1", "w2", "w7"], ["w20"],
                ["w7", "w7"], ["w2", "nosuch"], ["w12", "w30", "w31", "w8"], ["w25", "w1"]]
 
-    def search(q):
-        r = ok_req("POST", f"/{idx}/_search", {"size": 1000, "_source": False, "query": q})
+    def search(idx, q, search_type):
+        body = {"size": 1000, "_source": False, "query": {"bool": {"should": [{"term": {"body": t}} for t in q]}}}
+        r = ok_req("POST", f"/{idx}/_search?search_type={search_type}", body)
         return {h["_id"]: h["_score"] for h in r["hits"]["hits"]}
 
-    def rel(a, b):
-        return abs(a - b) / max(abs(a), 1e-30)
+    def max_rel(a: dict, b: dict) -> float:
+        return max((abs(a[k] - b.get(k, 0.0)) / max(abs(a[k]), 1e-30) for k in a), default=0.0)
 
-    stats = {"py_vs_sqlite": 0.0, "A_vs_fts5": 0.0, "A_vs_fts5_short": 0.0, "A_vs_lossyref": 0.0, "B_vs_fts5": 0.0}
-    same_set, rank_a, rank_b, worst_a = True, True, True, None
+    worst = {"python": 0.0, "tantivy": 0.0, "three_dfs": 0.0, "three_plain": 0.0}
+    same_sets, have_tantivy = True, True
     for q in queries:
-        ref = fts5(q)
-        py = fts5_bm25_py(docs, q)
-        lossy = fts5_bm25_py(docs, q, length_fn=lambda toks: lucene_norm_length(len(toks)))
-        a = search({"bool": {"should": [{"term": {"body": t}} for t in q]}})
-        b = search(fts5_approach_b_query(idx, q))
-        same_set &= set(ref) == set(py) == set(a) == set(b)
-        order = lambda s: sorted(s, key=lambda k: (-s[k], k))
-        rank_a &= order(ref) == order(a)
-        rank_b &= order(ref) == order(b)
-        for k in ref:
-            stats["py_vs_sqlite"] = max(stats["py_vs_sqlite"], rel(ref[k], py.get(k, 0)))
-            d = rel(ref[k], a.get(k, 0))
-            if d > stats["A_vs_fts5"]:
-                stats["A_vs_fts5"], worst_a = d, (q, len(docs[k]), round(ref[k], 6), a.get(k))
-            if len(docs[k]) <= 40:
-                stats["A_vs_fts5_short"] = max(stats["A_vs_fts5_short"], d)
-            stats["A_vs_lossyref"] = max(stats["A_vs_lossyref"], rel(lossy[k], a.get(k, 0)))
-            stats["B_vs_fts5"] = max(stats["B_vs_fts5"], rel(ref[k], b.get(k, 0)))
-    info("reference = " + ("sqlite3 FTS5 bm25() (negated), SQLite " + sqlite3.sqlite_version if db else "pure-Python FTS5 formula"))
-    check("same matching doc sets (FTS5, A, B)", same_set)
-    if db is not None:
-        check("pure-Python FTS5 formula == sqlite FTS5 bm25()", stats["py_vs_sqlite"] < 1e-12, f"{stats['py_vs_sqlite']:.1e}")
-    check("A (scripted similarity) == FTS5 formula evaluated with the lossy doc.length",
-          stats["A_vs_lossyref"] < 1e-5, f"max rel diff {stats['A_vs_lossyref']:.2e}")
-    check("A (scripted similarity) exact vs FTS5 for docs <= 40 tokens",
-          stats["A_vs_fts5_short"] < 1e-5, f"max rel diff {stats['A_vs_fts5_short']:.2e}")
-    info(f"A vs FTS5 over all docs (up to 5000 tokens): max rel diff {stats['A_vs_fts5']:.2e}, "
-         f"same ranking: {rank_a}; worst (query, tokens, fts5, opensearch) = {worst_a}")
-    check("B (tf similarity + script_score + exact length) == FTS5 bm25",
-          stats["B_vs_fts5"] < 1e-5 and rank_b, f"max rel diff {stats['B_vs_fts5']:.2e}, same ranking: {rank_b}")
+        ref = bm25_py(docs, q)
+        single = search(one, q, "query_then_fetch")
+        dfs = search(three, q, "dfs_query_then_fetch")
+        plain = search(three, q, "query_then_fetch")
+        tv = tantivy_bm25(docs, q)
+        have_tantivy &= tv is not None
+        same_sets &= set(ref) == set(single) == set(dfs) and (tv is None or set(tv) == set(ref))
+        worst["python"] = max(worst["python"], max_rel(ref, single))
+        worst["three_dfs"] = max(worst["three_dfs"], max_rel(single, dfs))
+        worst["three_plain"] = max(worst["three_plain"], max_rel(single, plain))
+        if tv is not None:
+            worst["tantivy"] = max(worst["tantivy"], max_rel(single, tv))
+    check("same matching documents everywhere", same_sets)
+    check("OpenSearch BM25 == the Python formula with the one-byte length", worst["python"] < 1e-5,
+          f"max rel diff {worst['python']:.2e}")
+    if have_tantivy:
+        check("tantivy (the embedded engine) scores the same BM25", worst["tantivy"] < 1e-5,
+              f"max rel diff {worst['tantivy']:.2e}")
+    else:
+        info("tantivy is not importable here: run with the project's venv to compare the embedded engine too")
+    check("3 shards + dfs_query_then_fetch == 1 shard", worst["three_dfs"] < 1e-6, f"max rel diff {worst['three_dfs']:.2e}")
+    info(f"3 shards without dfs (per-shard statistics): max rel diff {worst['three_plain']:.2e} from 1 shard")
 
-    r = ok_req("POST", f"/{idx}/_explain/d2", {"query": {"bool": {"should": [{"term": {"body": "w5"}}]}}})
+    r = ok_req("POST", f"/{one}/_explain/d2", {"query": {"bool": {"should": [{"term": {"body": "w5"}}]}}})
     ex = json.dumps(r["explanation"])
-    check("_explain shows the scripted score and its inputs",
-          r.get("matched") and "ScriptedSimilarity" in ex and all(
-              s in ex for s in ("field.docCount", "field.sumTotalTermFreq", "term.docFreq", "doc.freq", "doc.length")),
-          f"score {r['explanation']['value']}")
+    check("_explain shows BM25 with k1 1.2 and b 0.75", r.get("matched") and "k1, term saturation parameter" in ex
+          and '"value": 1.2' in ex and '"value": 0.75' in ex, f"score {r['explanation']['value']}")
 
 
 # --------------------------------------------------------------------------- d)
@@ -454,7 +391,7 @@ def main() -> int:
     wait_for_node()
     cleanup()
     try:
-        for fn in (check_plugins, check_knn, check_scripted_similarity, check_alias_swap, report_process):
+        for fn in (check_plugins, check_knn, check_bm25, check_alias_swap, report_process):
             try:
                 fn()
             except Exception as e:  # noqa: BLE001

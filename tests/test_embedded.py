@@ -17,6 +17,7 @@ import pytest
 
 from indexer.pipeline import Indexer
 from jippnas.cli import sample_paths
+from search_api.documents import SearchDocument
 from search_api.engines.base import ALL
 from search_api.engines.embedded import ROWS, EmbeddedEngine
 from search_api.query import Filters
@@ -288,3 +289,62 @@ def test_kill_9_during_reindex_keeps_the_old_index_then_rerun(tmp_path, clean_im
     assert contents(rt.engine) == clean_import
     assert len([p for p in rt.engine.root.iterdir() if p.is_dir()]) == 1
     rt.close()
+
+
+def matrix_rows(engine) -> int:
+    """Rows in the live generation's vector file, dead ones included."""
+    generation = engine._view_cache.directory
+    dimension = json.loads((generation / "vectors.json").read_text())["dimension"]
+    return (generation / "vectors.f32").stat().st_size // (4 * dimension)
+
+
+def test_dead_vector_rows_are_compacted_once_they_outnumber_live_ones(tmp_path, sample):
+    """Replacing or deleting documents leaves dead rows; once they outnumber the live ones the
+    write that made it so copies the live documents into a new generation, which answers
+    exactly as an index built from scratch (reindex) with the same documents."""
+    engine = EmbeddedEngine(tmp_path / "index")
+    docs = sample_docs(sample)[:30]
+    engine.index(docs)
+    rng = np.random.default_rng(1)
+
+    def replaced(batch):
+        out = []
+        for d in batch:
+            vector = np.asarray(d.vector, np.float32) + rng.normal(0, 0.02, len(d.vector)).astype(np.float32)
+            out.append(SearchDocument(id=d.id, record=d.record, entries=d.entries, vector=vector / np.linalg.norm(vector)))
+        return out
+
+    latest = {d.id: d for d in docs}
+    engine.count()
+    first = engine._view_cache.directory
+    for batch in (replaced(docs[:20]), replaced(docs[:10])):
+        engine.index(batch)
+        latest.update((d.id, d) for d in batch)
+    engine.count()
+    assert engine._view_cache.directory == first and matrix_rows(engine) == 60  # 30 dead, 30 live: kept
+    batch = replaced(docs[20:21])
+    engine.index(batch)  # 31 dead > 30 live
+    latest.update((d.id, d) for d in batch)
+    assert engine.count() == 30
+    assert engine._view_cache.directory != first and not first.exists()
+    assert matrix_rows(engine) == 30
+    got = engine.fetch(list(latest), with_vectors=True)
+    assert all(np.allclose(got[i].vector, latest[i].vector) for i in latest)
+
+    fresh = EmbeddedEngine(tmp_path / "fresh")
+    fresh.rebuild(list(latest.values()))
+    assert fresh.count() == matrix_rows(fresh) == 30  # reindex holds only live rows
+    matched = 0
+    for q in QUERIES:
+        terms = sample.service.query_terms(q)
+        a, b = engine.keyword(terms, Filters(), 100), fresh.keyword(terms, Filters(), 100)
+        assert (a.ids, a.scores) == (b.ids, b.scores)
+        matched += len(a.ids)
+        vector = sample.service._embed_query(q)
+        a, b = engine.semantic(vector, Filters(), 10), fresh.semantic(vector, Filters(), 10)
+        assert a.ids == b.ids and a.scores == pytest.approx(b.scores, abs=1e-6)  # float32 sums, other blocking
+    assert matched > 5
+
+    engine.delete([d.id for d in docs[:16]])  # 16 dead > 14 live
+    assert engine.count() == matrix_rows(engine) == 14
+    assert sorted(all_ids(engine)) == sorted(d.id for d in docs[16:])

@@ -1,12 +1,15 @@
 """OpenSearch-specific behaviour: strict mappings, zero-downtime reindex under load."""
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import search_api
 from indexer.pipeline import Indexer
 from search_api.facets import FACETS
 from search_api.query import Filters, SearchRequest
@@ -20,6 +23,23 @@ def os_runtime(tmp_path_factory):
     rt = build_runtime(engine_settings("opensearch", tmp_path_factory.mktemp("os")))
     yield rt
     rt.engine.drop()
+
+
+def test_every_facet_is_mapped_once_from_its_declaration():
+    """The mapping file names no facet; the loader adds a keyword field for each declared one
+    (values are canonical strings, filtered with terms and counted with terms aggregations)."""
+    from search_api.engines.opensearch import MAPPINGS_DIR, load_index_body
+
+    (path,) = MAPPINGS_DIR.glob("opensearch-2-schema-4.json")
+    assert path.is_relative_to(Path(search_api.__file__).parent)  # package data: non-editable installs have it
+    listed = json.loads(path.read_text(encoding="utf-8"))["mappings"]["properties"]
+    assert not {f.name for f in FACETS} & set(listed)
+    body = load_index_body(512, shards=3, replicas=1)
+    props = body["mappings"]["properties"]
+    assert {f.name: props[f.name]["type"] for f in FACETS} == {f.name: "keyword" for f in FACETS}
+    assert set(props) == set(listed) | {f.name for f in FACETS}
+    assert props["embedding"]["dimension"] == 512
+    assert (body["settings"]["index"]["number_of_shards"], body["settings"]["index"]["number_of_replicas"]) == (3, 1)
 
 
 def test_mapping_is_strict_and_has_every_facet(os_runtime):

@@ -9,7 +9,8 @@ def create_engine(settings: Settings) -> SearchEngine:
     if settings.engine == "opensearch":
         from .opensearch import OpenSearchEngine
 
-        return OpenSearchEngine(settings.opensearch_url, settings.opensearch_index)
+        return OpenSearchEngine(settings.opensearch_url, settings.opensearch_index,
+                                shards=settings.opensearch_shards, replicas=settings.opensearch_replicas)
     from .embedded import EmbeddedEngine
 
     return EmbeddedEngine(settings.index_path)

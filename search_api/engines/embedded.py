@@ -14,7 +14,8 @@ A write appends the vectors of its documents as new rows (and their ids to rows.
 fsyncs both, then deletes and adds the documents in one tantivy commit: a reader sees the
 whole write or none of it, and every row a commit refers to was on disk before it. A
 replaced or deleted document leaves its old row behind, unreferenced; ``rebuild`` (a new
-generation) compacts. Readers notice a change with two ``stat`` calls per request and
+generation) holds only live rows, and a write after which dead rows outnumber live ones
+compacts the same way: the live documents and vectors copied into a new generation. Readers notice a change with two ``stat`` calls per request and
 reload in milliseconds (tantivy's reader reload, a new memory map, the new rows.tsv lines).
 
 Reads: BM25 is tantivy's (k1 1.2, b 0.75, one-byte length norms, as Lucene); facet values
@@ -174,6 +175,19 @@ class _Write:
         if not self.committed:
             self.writer.rollback()
         self.writer.wait_merging_threads()
+
+
+def _live_documents(directory: Path, searcher: tantivy.Searcher, dimension: int, rows: int) -> Iterator[SearchDocument]:
+    """Every current document of a generation with its vector, in row order."""
+    if not searcher.num_docs:
+        return
+    matrix = np.memmap(directory / VECTORS, dtype=np.float32, mode="r", shape=(rows, dimension))
+    hits = searcher.search(Query.all_query(), searcher.num_docs, count=False).hits
+    addresses = [address for _, address in hits]
+    for row, address in sorted(zip(searcher.fast_field_values("row", addresses), addresses), key=lambda p: p[0]):
+        doc = SearchDocument.from_json(json.loads(searcher.doc(address).get_first("body")))
+        doc.vector = np.array(matrix[row])
+        yield doc
 
 
 def _dimension(directory: Path) -> int | None:
@@ -357,19 +371,45 @@ class EmbeddedEngine(SearchEngine):
     # ---------------------------------------------------------------- write side
     def index(self, docs: Iterable[SearchDocument]) -> IndexResult:
         with self._writing():
-            return self._write(self.root / self._generation_name(), docs)
+            directory = self.root / self._generation_name()
+            result = self._write(directory, docs)
+            self._compact_if_mostly_dead(directory)
+            return result
 
     def delete(self, ids: Sequence[str]) -> None:
         if not ids:
             return
         with self._writing():
-            write = _Write(self.root / self._generation_name())
+            directory = self.root / self._generation_name()
+            write = _Write(directory)
             try:
                 for doc_id in ids:
                     write.delete(doc_id)
                 write.commit()
             finally:
                 write.close()
+            self._compact_if_mostly_dead(directory)
+
+    def _compact_if_mostly_dead(self, directory: Path) -> None:
+        """Once replaced and deleted documents' rows outnumber the live ones (the matrix is
+        more than half dead), copy the live documents with their vectors into a new
+        generation and publish it as ``rebuild`` does. The cost, a rebuild from the index
+        itself, is paid at most once per doubling of the rows. Caller holds the write lock."""
+        dimension = _dimension(directory)
+        if not dimension:
+            return
+        index = tantivy.Index.open(str(directory / TEXT))
+        searcher = index.searcher()
+        rows = os.stat(directory / VECTORS).st_size // (4 * dimension)
+        if rows - searcher.num_docs <= searcher.num_docs:
+            return
+        name = self._new_generation()
+        try:
+            self._write(self.root / name, _live_documents(directory, searcher, dimension, rows))
+        except BaseException:
+            shutil.rmtree(self.root / name, ignore_errors=True)
+            raise
+        self._publish(name)
 
     def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
         """A new generation, built and committed aside, then published by replacing CURRENT:

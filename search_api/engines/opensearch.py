@@ -1,8 +1,12 @@
 """OpenSearch engine: the same documents and semantics on a real OpenSearch node.
 
-- Index settings and mappings come from ``mappings/`` (versioned by engine major and
-  schema); concrete indices are named ``<alias>-s<schema>-<timestamp>`` behind an alias,
-  so ``rebuild`` swaps a fully built index in atomically.
+- Index settings and mappings come from ``search_api/mappings/`` (versioned by engine major
+  and schema) plus a keyword field per declared facet; shard and replica counts are settings.
+  Concrete indices are named ``<alias>-s<schema>-<timestamp>`` behind an alias, so
+  ``rebuild`` swaps a fully built index in atomically.
+- Several shards answer like one: BM25-ranked searches run as ``dfs_query_then_fetch``
+  (scores from the index's global term statistics), and facet counts over a semantic result
+  set count the global k nearest, not k per shard (see ``retrieve``).
 - Keyword: a ``bool.should`` of ``term`` queries on the pre-analysed ``terms`` field,
   scored by OpenSearch's BM25 (k1 1.2, b 0.75), as the embedded engine's tantivy index.
 - Semantic: a ``knn`` query (Lucene HNSW, cosine) with the filters inside ``knn.filter``
@@ -28,26 +32,37 @@ from ..query import Filters
 from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Near, Ranked, Retrieval, Retrieved,
                    SearchEngine, top_values)
 
-MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
 SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
+# For BM25-ranked searches: term statistics from every shard before scoring, so scores (and
+# rankings) do not depend on how documents fall into shards. knn scores (cosine), counts and
+# year orders need no statistics. With one shard OpenSearch skips the extra phase.
+BM25_SEARCH_TYPE = "dfs_query_then_fetch"
 
 
-def load_index_body(dimension: int) -> dict:
+def load_index_body(dimension: int, shards: int = 1, replicas: int = 0) -> dict:
     path = MAPPINGS_DIR / f"opensearch-{ENGINE_MAJOR}-schema-{SCHEMA_VERSION}.json"
     body = {k: v for k, v in json.loads(path.read_text(encoding="utf-8")).items() if not k.startswith("_")}
-    body["mappings"]["properties"]["embedding"]["dimension"] = dimension
+    body["settings"]["index"].update(number_of_shards=shards, number_of_replicas=replicas)
+    properties = body["mappings"]["properties"]
+    properties["embedding"]["dimension"] = dimension
+    # Facet values are stored in their canonical string form (Facet.parse), filtered with
+    # terms queries and counted with terms aggregations: a keyword field each.
+    properties.update({f.name: {"type": "keyword"} for f in FACETS})
     return body
 
 
 class OpenSearchEngine(SearchEngine):
     name = "opensearch"
 
-    def __init__(self, url: str, alias: str, timeout: float = 5.0):
+    def __init__(self, url: str, alias: str, timeout: float = 5.0, shards: int = 1, replicas: int = 0):
         self.url = url
         self.alias = alias
+        self.shards = shards  # of the indices this engine creates
+        self.replicas = replicas
         # No retries: an unreachable node must turn into a quick 503, not a long wait.
         self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
         self._words: tuple[float, dict[str, int]] | None = None
@@ -80,7 +95,7 @@ class OpenSearchEngine(SearchEngine):
     def _create_index(self, dimension: int, bulk_loading: bool) -> str:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dt%H%M%S%f")
         name = f"{self.alias}-s{SCHEMA_VERSION}-{stamp}"
-        body = load_index_body(dimension)
+        body = load_index_body(dimension, self.shards, self.replicas)
         if bulk_loading:
             body["settings"]["index"]["refresh_interval"] = "-1"
         self._call(self.client.indices.create, index=name, body=body)
@@ -202,8 +217,8 @@ class OpenSearchEngine(SearchEngine):
             query["bool"].update(should=should, minimum_should_match=1)
         return query
 
-    def _search(self, body: dict) -> dict:
-        return self._call(self.client.search, index=self.alias, body=body)
+    def _search(self, body: dict, search_type: str = "query_then_fetch") -> dict:
+        return self._call(self.client.search, index=self.alias, body=body, search_type=search_type)
 
     # ---------------------------------------------------------------- read primitives
     def count(self) -> int:
@@ -217,7 +232,7 @@ class OpenSearchEngine(SearchEngine):
     def keyword(self, terms, filters, limit):
         if not terms:
             return Ranked([], [], 0)
-        return self._keyword_ranked(self._search(self._keyword_body(terms, filters, limit)))
+        return self._keyword_ranked(self._search(self._keyword_body(terms, filters, limit), BM25_SEARCH_TYPE))
 
     def _knn_query(self, vector, filters: Filters, k: int, exclude: Sequence[str] = ()) -> dict:
         knn: dict = {"vector": np.asarray(vector, dtype=np.float32).tolist(), "k": k}
@@ -252,46 +267,53 @@ class OpenSearchEngine(SearchEngine):
 
     def retrieve(self, spec: Retrieval) -> Retrieved:
         """The whole request in one ``_msearch``: the BM25 leg, the knn leg, and per facet
-        group a size-0 body whose query is the group's result set (the terms OR the same
-        knn clause under the group's filters) with its aggregations; the body for the
-        request's own filters also counts the total."""
-        bodies: list[tuple[str, dict]] = []
+        group a size-0 body whose query is the group's result set (the terms OR the radial
+        similarity clause, under the group's filters) with its aggregations; the body for the
+        request's own filters also counts the total. The knn leg finds k documents per shard
+        and keeps the best k, which is the index's k nearest; the groups' radial clause is
+        exact whatever the shard count."""
+        legs: list[tuple[str, dict]] = []
         if spec.keyword_depth is not None and spec.terms:
-            bodies.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
+            legs.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
         if spec.vector is not None:
-            bodies.append(("semantic", {"size": spec.k, "_source": False,
-                                        "query": self._knn_query(spec.vector, spec.filters, spec.k)}))
+            legs.append(("semantic", self._semantic_body(spec.vector, spec.filters, spec.k)))
         groups = list(spec.facet_groups)
         if not any(g.filters == spec.filters for g in groups):
             groups.insert(0, FacetGroup(spec.filters, ()))
-        for group in groups:
-            body = {"size": 0, "track_total_hits": group.filters == spec.filters,
-                    "query": self._group_query(spec, group.filters),
-                    "aggs": self._facet_aggs(group.names)}
-            bodies.append(("group", body))
-        lines: list[dict] = []
-        for _, body in bodies:
-            lines += [{"index": self.alias}, body]
-        responses = self._call(self.client.msearch, body=lines)["responses"]
+        responses = self._msearch(legs + [self._group_body(spec, g) for g in groups])
         keyword = Ranked([], [], 0) if spec.keyword_depth is not None else None
         semantic, total, facets = None, 0, {}
-        group_iter = iter(groups)
-        for (kind, _), resp in zip(bodies, responses):
-            if "error" in resp:
-                raise TransportError(resp.get("status", 500), resp["error"].get("type", "error"), resp["error"])
+        for (kind, _), resp in zip(legs, responses):
             if kind == "keyword":
                 keyword = self._keyword_ranked(resp)
-            elif kind == "semantic":
-                semantic = self._semantic_ranked(resp)
             else:
-                group = next(group_iter)
-                if group.filters == spec.filters:
-                    total = resp["hits"]["total"]["value"]
-                facets.update(self._facet_values(resp, group.names, spec.facet_size))
+                semantic = self._semantic_ranked(resp)
+        for group, resp in zip(groups, responses[len(legs):]):
+            if group.filters == spec.filters:
+                total = resp["hits"]["total"]["value"]
+            facets.update(self._facet_values(resp, group.names, spec.facet_size))
         return Retrieved(keyword, semantic, total, facets)
 
-    def _group_query(self, spec: Retrieval, filters: Filters) -> dict:
-        return self._match_query(spec.match(), filters)
+    def _msearch(self, bodies: list[tuple[str, dict]]) -> list[dict]:
+        lines: list[dict] = []
+        for kind, body in bodies:
+            header = {"index": self.alias}
+            if kind == "keyword":
+                header["search_type"] = BM25_SEARCH_TYPE
+            lines += [header, body]
+        responses = self._call(self.client.msearch, body=lines)["responses"]
+        for resp in responses:
+            if "error" in resp:
+                raise TransportError(resp.get("status", 500), resp["error"].get("type", "error"), resp["error"])
+        return responses
+
+    def _semantic_body(self, vector, filters: Filters, k: int) -> dict:
+        return {"size": k, "_source": False, "query": self._knn_query(vector, filters, k)}
+
+    def _group_body(self, spec: Retrieval, group: FacetGroup) -> tuple[str, dict]:
+        return ("group", {"size": 0, "track_total_hits": group.filters == spec.filters,
+                          "query": self._match_query(spec.match(), group.filters),
+                          "aggs": self._facet_aggs(group.names)})
 
     @staticmethod
     def _near_clause(near: Near) -> dict:
