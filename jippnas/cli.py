@@ -95,9 +95,11 @@ def cmd_withdraw(args) -> int:
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
+    from indexer.exports import programme_exports
     from web.app import create_app, server_config
 
-    uvicorn.Server(server_config(create_app(after_publish=publish_sync), host=host, port=port)).run()
+    app = create_app(after_publish=publish_sync, programme_exports=programme_exports())
+    uvicorn.Server(server_config(app, host=host, port=port)).run()
 
 
 def publish_sync(rt: Runtime) -> None:
