@@ -149,6 +149,8 @@ EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
                                      "the shapes `jippnas index` reads (each innovation as its entry of that "
                                      "programme, else its leading entry; contact details are never exported)",
                       "content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}}},
+                501: {"model": schemas.ErrorBody, "description": "This server was started without the programme "
+                                                                 "formats (`jippnas serve` has them)"},
                 **schemas.ERRORS})
 def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
            agency: int | None = Query(None, ge=1, description="Only the innovations of this agency (its id)"),
@@ -500,15 +502,15 @@ def _state_body(s: InnovationState) -> dict:
                     response_model=schemas.OutstandingList, responses=schemas.ENTRY_ERRORS)
 def updating_list(request: Request, identity: Identity = Caller, campaign: int | None = Query(None),
                   agency: int | None = Query(None, ge=1),
-                  state: schemas.UpdatingState | None = Query("stale", description="Only this state (default: "
-                                                                                    "the outstanding ones)")):
+                  state: Literal["current", "stale", "stopped", "all"] = Query(
+                      "stale", description="Only this state (default: the outstanding ones), or all")):
     found = _campaign_of(request, campaign)
     try:
         states = auth.service(request).updating_states(identity, found, agency)
     except _WRITE_ERRORS as exc:
         raise _translate(request, exc) from None
     return {"campaign": found.to_json() if found else None,
-            "innovations": [_state_body(s) for s in states if state is None or s.state == state]}
+            "innovations": [_state_body(s) for s in states if state in ("all", s.state)]}
 
 
 @entries_router.post("/innovations/{innovation_id}/confirm", tags=["updating"],

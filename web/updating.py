@@ -68,11 +68,19 @@ def updating_page(request: Request):
     return _render(request, "updating.html", {
         "identity": identity, "campaign": campaign, "campaigns": svc.updating.campaigns(), "totals": totals,
         "rows": rows, "outstanding_agencies": sum(1 for r in rows if r.outstanding), "listed": listed,
-        "agency": agency, "mine": mine, "aspects": [name for name, _ in ASPECTS], "states": STATES,
+        "agency": agency, "mine": mine, "listable": _listable(identity, rows), "aspects": [name for name, _ in ASPECTS], "states": STATES,
         "query": _query(campaign, agency["id"] if agency else None),
         "can_open": identity is not None and allowed(identity, "campaign.open"),
         "agencies": svc.catalog.agency_rows() if identity is not None and allowed(identity, "campaign.open") else [],
         "today": date.today().isoformat(), "errors": {}, "flash": _take_flash(request)})
+
+
+def _listable(identity, rows) -> set:
+    """The agencies whose list the viewer may open (editors: their own)."""
+    if identity is None:
+        return set()
+    return {r.agency_id for r in rows if r.agency_id is not None
+            and allowed(identity, "updating.read", agency_id=r.agency_id)}
 
 
 @router.get("/pemutakhiran.csv")
@@ -186,6 +194,8 @@ def change_rows(changes: dict) -> list[dict]:
             rows.append({"field": name, "private": True})
             continue
         old, new = _shown(change.get("from")), _shown(change.get("to"))
+        if name == "id" or not (old or new):  # the id is the entry's own; empty to empty says nothing
+            continue
         long = max(len(old), len(new)) > LONG_TEXT
         rows.append({"field": name, "from": old, "to": new, "diff": _words_diff(old, new) if long and old else None})
     return rows
@@ -202,7 +212,7 @@ def history_page(request: Request, some_id: str):
     doc = request.app.state.runtime.service.get(resolved)
     title = doc.record.title if doc else resolved
     texts = i18n.TEXT[_lang(request)]
-    labels = {key.removeprefix("field_"): value for key, value in texts.items() if key.startswith("field_")}
+    labels = {key.split("_", 1)[1]: value for key, value in texts.items() if key.startswith(("field_", "change_"))}
     return _render(request, "history.html", {
         "innovation_id": resolved, "title": title, "confirmations": svc.updating.history(resolved), "labels": labels,
         "revisions": [{"r": r, "rows": change_rows(r.changes)} for r in revisions]})
