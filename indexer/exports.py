@@ -3,9 +3,8 @@ in the shape a source's crosswalk reads (KIPP's JSON array, IGA's semicolon CSV,
 Lines), derived from the same crosswalk declarations the importer uses, so an exported file
 imports again into the same records.
 
-A shape carries only the record fields its crosswalk maps (``carried``); the others (the
-entry form's extra fields, SDGs where a programme has none…) are left out. Contact details
-are never exported (``catalog.record.PRIVATE_FIELDS``). CSV cells are formula-safe
+A shape carries only the record fields its crosswalk maps (``carried``); the others are left
+out. Contact details are never exported (``catalog.record.PRIVATE_FIELDS``). CSV cells are formula-safe
 (``search_api.spreadsheet``): a text starting with ``=``, ``+``, ``-`` or ``@`` gets a leading
 apostrophe, which a re-import keeps.
 """
