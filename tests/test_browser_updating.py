@@ -88,6 +88,9 @@ def test_campaign_confirm_stop_facet_and_riwayat(site, people):  # noqa: F811
     stopped = editor.locator("tr", has_text="Antar Obat Lansia")
     assert "Vakum" in stopped.inner_text() and "dialihkan ke vaksinasi" in stopped.inner_text()
     shot(editor, "updating-editor")
+    editor.set_viewport_size({"width": 390, "height": 844})
+    shot(editor, "updating-phone")
+    editor.set_viewport_size({"width": 1280, "height": 900})
     assert not editor.errors and not admin.errors
 
     # Search: the continuing/stopped facet.
@@ -97,6 +100,7 @@ def test_campaign_confirm_stop_facet_and_riwayat(site, people):  # noqa: F811
     # The profile links to its Riwayat.
     editor.locator("ol.hits a", has_text="Antar Obat Lansia").first.click()
     assert "Vakum (berhenti)" in editor.locator("dl.facts").inner_text()
+    shot(editor, "updating-profile", full_page=False)
     editor.get_by_role("link", name="Lihat riwayat perubahan").click()
     editor.wait_for_url(re.compile(r"/riwayat$"))
     assert editor.locator("h1").inner_text() == "Riwayat: Antar Obat Lansia"
