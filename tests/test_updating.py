@@ -246,8 +246,10 @@ def test_an_editor_confirms_and_stops_on_the_page_and_downloads_the_csv(site):
     profile = TestClient(site["app"]).get(f"/inovasi/{ids['a3']}").text
     assert "Vakum (berhenti)" in profile and f"/inovasi/{ids['a3']}/riwayat" in profile
 
-    # API: confirm with the token.
+    # API: the record says so; confirm with the token.
     c = site["client"]
+    assert c.get(f"/api/v1/innovations/{ids['a3']}").json()["activity"] == "vakum"
+    assert c.get(f"/api/v1/innovations/{ids['b2']}").json()["activity"] is None
     r = c.post(f"/api/v1/innovations/{ids['a1']}/confirm", json={"activity": "berlanjut"},
                headers=bearer(site["token_a"]))
     assert r.status_code == 200 and r.json()["confirmation"]["activity"] == "berlanjut"
@@ -326,3 +328,31 @@ def test_the_continuing_facet_is_the_same_on_both_engines(tmp_path, engine_name)
             if rt.settings.engine == "opensearch":
                 rt.engine.drop()
             rt.close()
+
+
+def test_the_command_line_opens_a_campaign_and_prints_what_is_outstanding(tmp_path):
+    from tests.test_pipeline import run_cli
+
+    data = tmp_path / "data"
+    catalog = Catalog(f"sqlite:///{data / 'catalog.sqlite3'}")
+    svc = CatalogService(catalog)
+    ids = load(svc)
+    svc.confirm(ADMIN, ids["a1"], "berlanjut")
+    try:
+        opened = run_cli(["campaign", "open", "Pemutakhiran 2026", "--deadline", NEXT_YEAR.isoformat()], data)
+        assert opened.returncode == 0, opened.stderr
+        assert opened.stdout.strip() == (f"campaign 1: 'Pemutakhiran 2026', deadline {NEXT_YEAR.isoformat()}, "
+                                         "6 innovations")
+        svc.confirm(ADMIN, ids["a2"], "berlanjut")
+        svc.confirm(ADMIN, ids["b1"], "vakum", "Anggaran dihentikan")
+        svc.confirm(ADMIN, ids["c1"], "berlanjut")
+        status = run_cli(["campaign", "status"], data)
+        assert status.returncode == 0, status.stderr
+        lines = status.stdout.splitlines()
+        assert lines[1] == ("3 innovations from 2 agencies still outstanding; 2 current, 1 stopped, 5 incomplete, "
+                            "of 6")
+        assert [line.split()[0] for line in lines[2:]] == ["2", "1"] and AGENCY["a"] in lines[2]
+        bad = run_cli(["campaign", "open", "Lalu", "--deadline", "2001-01-01"], data)
+        assert bad.returncode == 2 and "in the past" in bad.stderr
+    finally:
+        catalog.close()

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 
 EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
                   "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
-                  "replicated_in", "sources", "updated_at")
+                  "replicated_in", "sources", "activity", "updated_at")
 
 
 class ApiError(Exception):
@@ -83,6 +83,7 @@ def innovation_body(doc: SearchDocument, entry_id: str | None = None) -> dict:
     the leading one) under the innovation's id, with every entry listed."""
     record = next((e for e in doc.entries if e.id == entry_id), doc.record)
     return {**record.model_dump(mode="json", exclude=set(PRIVATE_FIELDS)), "id": doc.id, "entry_id": record.id,
+            "activity": doc.facts.get("activity"),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
                         for e in doc.entries]}
 

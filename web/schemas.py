@@ -159,6 +159,8 @@ class InnovationRecord(Described):
     sources: list[str]
     updated_at: datetime
     entries: list[EntryRef]
+    activity: Literal["berlanjut", "vakum"] | None = Field(
+        None, description="Pemutakhiran: its latest confirmation, continuing or stopped (null: never confirmed)")
 
 
 class Change(BaseModel):
