@@ -356,3 +356,15 @@ def test_the_command_line_opens_a_campaign_and_prints_what_is_outstanding(tmp_pa
         assert bad.returncode == 2 and "in the past" in bad.stderr
     finally:
         catalog.close()
+
+
+def test_campaign_form_errors_say_what_is_wrong_in_indonesian(site):
+    admin = signed_in(site, "admin@jippnas.go.id")
+    token = csrf_of(admin.get("/pemutakhiran").text)
+    past = admin.post("/pemutakhiran/kampanye", data={"title": "Lalu", "deadline": "2001-01-01", "csrftoken": token})
+    assert past.status_code == 422 and "Batas waktu sudah lewat." in past.text
+    empty = admin.post("/pemutakhiran/kampanye", data={"title": "Kosong", "deadline": NEXT_YEAR.isoformat(),
+                                                       "scope": "agencies", "csrftoken": token})
+    assert empty.status_code == 422 and "tidak mencakup satu inovasi pun" in empty.text
+    assert admin.post("/pemutakhiran/kampanye", data={"title": "x", "deadline": "besok", "csrftoken": token}
+                      ).status_code == 422

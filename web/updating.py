@@ -12,11 +12,10 @@ from datetime import date
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import StreamingResponse
 
-from catalog.completeness import ASPECTS
 from catalog.record import PRIVATE_FIELDS
 from catalog.services import NO_AGENCY, PermissionDenied, allowed
 from catalog.store import CatalogError
-from catalog.updating import STATES, Campaign, tally
+from catalog.updating import Campaign, tally
 from catalog.workflow import InvalidEntry
 from search_api.spreadsheet import SpreadsheetWriter
 
@@ -65,14 +64,15 @@ def updating_page(request: Request):
         if agency is None:
             listed = [s for s in listed if s.outstanding]  # everyone's: only what is outstanding
     mine = tally(listed)[0] if listed is not None and agency is not None else None
+    can_open = identity is not None and allowed(identity, "campaign.open")
     return _render(request, "updating.html", {
         "identity": identity, "campaign": campaign, "campaigns": svc.updating.campaigns(), "totals": totals,
         "rows": rows, "outstanding_agencies": sum(1 for r in rows if r.outstanding), "listed": listed,
-        "agency": agency, "mine": mine, "listable": _listable(identity, rows), "aspects": [name for name, _ in ASPECTS], "states": STATES,
-        "query": _query(campaign, agency["id"] if agency else None),
-        "can_open": identity is not None and allowed(identity, "campaign.open"),
-        "agencies": svc.catalog.agency_rows() if identity is not None and allowed(identity, "campaign.open") else [],
-        "today": date.today().isoformat(), "errors": {}, "flash": _take_flash(request)})
+        "agency": agency, "mine": mine, "listable": _listable(identity, rows),
+        "query": _query(campaign, agency["id"] if agency else None), "can_open": can_open,
+        "can_confirm": identity is not None and allowed(identity, "innovation.confirm"),
+        "agencies": svc.catalog.agency_rows() if can_open else [], "today": date.today().isoformat(),
+        "flash": _take_flash(request)})
 
 
 def _listable(identity, rows) -> set:
@@ -131,7 +131,7 @@ async def open_campaign(request: Request):
     except PermissionDenied as exc:
         return _forbidden(request, exc)
     except InvalidEntry as exc:
-        return _error(request, 422, "err_request", "; ".join(f"{k}: {v}" for k, v in exc.errors.items()))
+        return _error(request, 422, "err_request", " ".join(_t(request, f"campaign_err_{name}") for name in exc.errors))
     _flash(request, "campaign_opened", title=campaign.title, n=campaign.size)
     return _see(request, f"/pemutakhiran?kampanye={campaign.id}")
 
