@@ -199,7 +199,6 @@ class Indexer:
             raise RuntimeError(f"{len(result.failures)} documents were not indexed: {detail}")
 
 
-
 def _facts(innovation_id: str, activity: dict[str, str]) -> dict[str, str]:
     """The catalog's facts about an innovation that search documents carry (``SearchDocument.facts``)."""
     return {"activity": activity[innovation_id]} if innovation_id in activity else {}

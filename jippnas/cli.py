@@ -191,7 +191,8 @@ def cmd_campaign_status(args) -> int:
                  f"{totals.outstanding} innovations from {sum(1 for r in rows if r.outstanding)} agencies still "
                  f"outstanding; {totals.current} current, {totals.stopped} stopped, {totals.incomplete} incomplete, "
                  f"of {totals.total}"]
-        lines += [f"{r.outstanding:>6} outstanding  {r.total:>6} innovations  {r.agency}" for r in rows if r.outstanding]
+        lines += [f"{r.outstanding:>6} outstanding  {r.total:>6} innovations  {r.agency}"
+                  for r in rows if r.outstanding]
         return "\n".join(lines)
 
     return _accounts_change(status)

@@ -106,7 +106,8 @@ def updating_csv(request: Request):
         c = s.confirmation
         out.writerow([s.agency_id or "", s.agency, s.innovation_id, s.title, s.state, c.activity if c else "",
                       (c.reason or "") if c else "", c.at.date().isoformat() if c else "", c.by if c else "",
-                      f"{round(s.aspects.score * 100)}%", "; ".join(_t(request, f"aspect_{a}") for a in s.aspects.missing),
+                      f"{round(s.aspects.score * 100)}%",
+                      "; ".join(_t(request, f"aspect_{a}") for a in s.aspects.missing),
                       f"{base}/inovasi/{s.innovation_id}"])
     name = f"pemutakhiran-{campaign.id if campaign else 'semua'}.csv"
     return StreamingResponse(iter([buffer.getvalue()]), media_type="text/csv; charset=utf-8",
