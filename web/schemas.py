@@ -31,6 +31,8 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
+          413: {"model": ErrorBody, "description": "The request body is larger than JIPPNAS_MAX_BODY_BYTES"},
+          414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
           503: {"model": ErrorBody, "description": "The search engine is not available"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
