@@ -124,6 +124,7 @@ class UpdatingStore:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.db = catalog.db
+        self._cache: dict[tuple, list[InnovationState]] = {}
 
     # ---------------------------------------------------------------- writes
     def confirm(self, innovation_id: str, activity: str, reason: str | None, by: str) -> Confirmation:
@@ -213,8 +214,20 @@ class UpdatingStore:
     def states(self, campaign: Campaign | None = None, agency_id: int | None = None,
                now: datetime | None = None) -> list[InnovationState]:
         """The state of every innovation the campaign covers (without one: every published
-        innovation), or of those of one agency, ordered by agency and title."""
-        now = now or _now()
+        innovation), or of those with an entry of one agency, ordered by agency and title.
+        Every agency's states (what the public figures count) are kept until the catalog changes
+        (its outbox moves: every write, confirmations included) or the day ends."""
+        key = None
+        if agency_id is None and now is None:
+            key = (campaign.id if campaign else None, self.catalog.outbox_position(), _now().date())
+            if key in self._cache:
+                return self._cache[key]
+        found = self._states(campaign, agency_id, now or _now())
+        if key is not None:
+            self._cache = {key: found}  # only the newest: older positions are never asked for again
+        return found
+
+    def _states(self, campaign: Campaign | None, agency_id: int | None, now: datetime) -> list[InnovationState]:
         threshold = now - STALE_AFTER
         if campaign is not None:
             threshold = max(threshold, _aware(campaign.opened_at))
@@ -225,6 +238,9 @@ class UpdatingStore:
             else:
                 scope = sa.select(entries.c.innovation_id).where(entries.c.status == INDEXED_STATUS,
                                                                  entries.c.programme != INPUT_PROGRAMME)
+            if agency_id is not None:
+                scope = scope.where(scope.selected_columns[0].in_(sa.select(entries.c.innovation_id).where(
+                    entries.c.agency_id == agency_id, entries.c.status != "withdrawn")))
             rows = conn.execute(sa.select(entries.c.innovation_id, entries.c.id, entries.c.programme,
                                           entries.c.status, entries.c.agency_id, entries.c.content)
                                 .where(entries.c.innovation_id.in_(scope), entries.c.status != "withdrawn")
@@ -241,8 +257,6 @@ class UpdatingStore:
         for innovation_id, group in grouped.items():
             shown = [r for r in group if r.programme != INPUT_PROGRAMME] or group  # the public records lead
             owner = min((r.agency_id for r in shown if r.agency_id is not None), default=None)
-            if agency_id is not None and agency_id not in {r.agency_id for r in group}:
-                continue
             last = confirmed.get(innovation_id)
             if last is not None and last.activity == "vakum":
                 state = "stopped"
