@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from .record import Innovation
 from .vocabularies import vocabulary
@@ -24,6 +24,21 @@ FORM_FIELDS = ("title", "acronym", "problem", "target_group", "solution", "novel
 # Every programme needs these (the record cannot be published without them).
 ALWAYS_REQUIRED = ("title", "problem", "solution")
 STAGES = ("inisiatif", "uji coba", "penerapan")  # IGA's tahapan; stored lower-case like imports
+# The knowledge standard's aspects of an innovation and the form fields that describe each (the
+# entry form groups its fields the same way, after the innovation's identity). An aspect is
+# present when any of its fields is filled.
+ASPECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("problem", ("problem", "target_group")),
+    ("solution", ("solution", "novelty", "is_digital", "sector")),
+    ("results", ("impact", "evidence", "sources")),
+    ("resources", ("resources", "budget", "budget_source")),
+    ("stakeholders", ("stakeholders",)),
+    ("sustainability", ("sustainability", "regulation")),
+    ("replication", ("replication", "replicated_in")),
+    ("sdgs", ("sdgs",)),
+    ("stage", ("stage",)),
+    ("contact", ("contact_name", "contact_email", "contact_phone")),
+)
 
 
 class ProgrammeFileError(ValueError):
@@ -60,6 +75,30 @@ class Programme:
             elif name in self.min_length and isinstance(value, str) and value and len(value.strip()) < self.min_length[name]:
                 found.append(Problem(name, "too_short", self.min_length[name]))
         return found
+
+
+@dataclass(frozen=True)
+class Aspects:
+    present: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def score(self) -> float:
+        """The share of the knowledge standard's aspects present, 0–1."""
+        return len(self.present) / len(ASPECTS)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def aspects(contents: Iterable[Mapping]) -> Aspects:
+    """Which aspects the records of one innovation describe (an aspect counts when any of
+    them fills any of its fields)."""
+    contents = list(contents)
+    present = [name for name, names in ASPECTS
+               if any(not _empty(c.get(f)) for c in contents for f in names)]
+    return Aspects(tuple(present), tuple(name for name, _ in ASPECTS if name not in present))
 
 
 def _empty(value) -> bool:

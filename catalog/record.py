@@ -18,6 +18,9 @@ _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,24}")
 ENTRY_TEXT_FIELDS = ("target_group", "novelty", "evidence", "resources", "budget_source", "stakeholders",
                      "sustainability", "regulation", "replication", "contact_name")
 ENTRY_FIELDS = (*ENTRY_TEXT_FIELDS, "budget", "contact_email", "contact_phone")
+# Who to contact is for the programmes' curators, not the public: left out of public pages,
+# exports and the public history.
+PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
 
 
 def _blank_to_none(value):

@@ -11,6 +11,9 @@ with this metadata so the two never drift apart.
 - ``agencies``: the agencies entries come from, with their region and the spellings seen.
 - ``users``, ``api_tokens``, ``submissions``: who enters and reviews innovations, and each
   programme's review of an entry entered here (see below).
+- ``confirmations``, ``campaigns``, ``campaign_innovations``: keeping data current
+  (pemutakhiran): each year's confirmation that an innovation continues or has stopped, and the
+  updating campaigns an admin opens over a set of innovations.
 - ``outbox``: innovations changed, written in the same transaction as the change; each
   engine drains it from its own cursor in ``sync_state``.
 """
@@ -136,4 +139,36 @@ submissions = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("by", sa.Text, nullable=False),
     sa.Index("ix_submissions_programme_status", "programme", "status"),
+)
+
+
+# ---------------------------------------------------------------- keeping data current (0003)
+# Pemutakhiran: an agency confirms each year that an innovation still runs (berlanjut) or has
+# stopped (vakum, with a reason). Append-only: an innovation's state is its latest row.
+ACTIVITIES = ("berlanjut", "vakum")
+
+confirmations = sa.Table(
+    "confirmations", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), nullable=False, index=True),
+    sa.Column("activity", sa.String(12), nullable=False),
+    sa.Column("reason", sa.Text),  # why it stopped (required for vakum)
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
+)
+
+# An updating campaign: a deadline and the innovations it covers (fixed when it is opened).
+campaigns = sa.Table(
+    "campaigns", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("opened_by", sa.Text, nullable=False),
+)
+
+campaign_innovations = sa.Table(
+    "campaign_innovations", metadata,
+    sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), primary_key=True),
 )

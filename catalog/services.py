@@ -12,11 +12,13 @@ other role everything. A refusal raises ``PermissionDenied`` before anything cha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Iterable, Sequence
 
 from .accounts import Accounts, ApiToken, User
 from .record import Innovation
 from .store import Catalog
+from .updating import Campaign, Confirmation, InnovationState, UpdatingStore
 from .workflow import Entry, EntryNotFound, EntryStore, InvalidEntry
 
 # Which roles may do what. One table, read by every write path (and by the reads of entries
@@ -36,12 +38,16 @@ POLICY: dict[str, frozenset[str]] = {
     "entry.return": frozenset({"curator", "admin"}),
     "entry.verify": frozenset({"curator", "admin"}),
     "entry.publish": frozenset({"curator", "admin"}),
+    "innovation.confirm": frozenset({"editor", "admin"}),
+    "campaign.open": frozenset({"admin"}),
+    "updating.read": frozenset({"editor", "curator", "admin"}),
 }
 
 # How far a role reaches when an action concerns one agency's entry or one programme:
 # "agency" = the identity's agency only, "programme" = the identity's programme only.
 # Roles not listed reach everything.
 REACH: dict[str, str] = {"editor": "agency", "curator": "programme"}
+NO_AGENCY = -1  # an agency id no identity has: reached only by roles that reach every agency
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class CatalogService:
         self.catalog = catalog
         self.accounts = Accounts(catalog)
         self.entries = EntryStore(catalog)
+        self.updating = UpdatingStore(catalog)
 
     # ---------------------------------------------------------------- imports and stewards
     def import_entry(self, identity: Identity, record: Innovation, *, source: str, submitted: dict | None,
@@ -219,3 +226,27 @@ class CatalogService:
     def publish_entry(self, identity: Identity, entry_id: str, programme: str) -> Entry:
         self._checked(identity, "entry.publish", entry_id, [programme])
         return self.entries.publish(entry_id, programme, identity.by)
+
+    # ---------------------------------------------------------------- keeping data current
+    def confirm(self, identity: Identity, innovation_id: str, activity: str, reason: str | None = None) -> Confirmation:
+        """The innovation continues (``berlanjut``) or has stopped (``vakum``, with a reason);
+        editors confirm their own agency's innovations."""
+        owners = self.updating.agencies_of(innovation_id)
+        mine = identity.agency_id if identity.agency_id in owners else (owners[0] if owners else None)
+        require(identity, "innovation.confirm", agency_id=NO_AGENCY if mine is None else mine)
+        return self.updating.confirm(innovation_id, activity, reason, identity.by)
+
+    def open_campaign(self, identity: Identity, title: str, deadline: date, *,
+                      innovation_ids: Iterable[str] | None = None, agency_ids: Iterable[int] | None = None) -> Campaign:
+        require(identity, "campaign.open")
+        return self.updating.open_campaign(title, deadline, identity.by, innovation_ids=innovation_ids,
+                                           agency_ids=agency_ids)
+
+    def updating_states(self, identity: Identity, campaign: Campaign | None,
+                        agency_id: int | None = None) -> list[InnovationState]:
+        """Each innovation's state with its title and what is missing: the outstanding lists,
+        for people with an account (editors: their own agency's, whatever they ask)."""
+        require(identity, "updating.read", agency_id=agency_id)  # another agency's list: refused
+        if agency_id is None and not allowed(identity, "updating.read", agency_id=NO_AGENCY):
+            agency_id = identity.agency_id  # an identity that reaches no agency but its own sees its own
+        return self.updating.states(campaign, agency_id)

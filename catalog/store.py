@@ -20,8 +20,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from .identity import agency_key, identity_key, innovation_id_for
-from .record import Innovation
-from .schema import agencies, entries, innovation_aliases, innovations, outbox, revisions, sync_state
+from .record import PRIVATE_FIELDS, Innovation
+from .schema import (agencies, campaign_innovations, confirmations, entries, innovation_aliases, innovations, outbox,
+                     revisions, sync_state)
 
 INDEXED_STATUS = "published"
 # The programme column of an entry entered in JIPPNas itself (``workflow``): never indexed, nor
@@ -43,6 +44,11 @@ class Revision:
     status: str
     changes: dict
     comment: str | None
+
+    def public(self) -> "Revision":
+        """The revision as the public history shows it: contact details left out."""
+        changes = {k: v for k, v in self.changes.items() if k not in PRIVATE_FIELDS}
+        return Revision(self.entry_id, self.number, self.at, self.by, self.status, changes, self.comment)
 
     def to_json(self) -> dict:
         return {"entry_id": self.entry_id, "number": self.number, "at": self.at.isoformat(), "by": self.by,
@@ -172,6 +178,7 @@ class Catalog:
                 conn.execute(innovation_aliases.update().where(innovation_aliases.c.innovation_id == merged)
                              .values(innovation_id=keep))
                 conn.execute(innovation_aliases.insert().values(alias=merged, innovation_id=keep))
+                self._move_updating(conn, merged, keep)
                 conn.execute(innovations.delete().where(innovations.c.id == merged))
                 self._touch(conn, merged, now)
             self._touch(conn, keep, now)
@@ -269,6 +276,13 @@ class Catalog:
                                 .where(entries.c.status == INDEXED_STATUS,
                                        entries.c.programme != INPUT_PROGRAMME)).scalar_one()
 
+    def agency_innovations(self, agency_id: int) -> set[str]:
+        """The innovations with a published entry of this agency."""
+        with self.db.connect() as conn:
+            return set(conn.execute(sa.select(entries.c.innovation_id).distinct().where(
+                entries.c.agency_id == agency_id, entries.c.status == INDEXED_STATUS,
+                entries.c.programme != INPUT_PROGRAMME)).scalars().all())
+
     def agency_rows(self) -> list[dict]:
         with self.db.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(agencies).order_by(agencies.c.name))]
@@ -359,6 +373,18 @@ class Catalog:
             innovation_id=innovation_id, link_fixed=True, revision=entry.revision + 1, updated_at=now))
         self._revise(conn, entry.id, entry.revision + 1, now, by, entry.status,
                      {"innovation_id": {"from": entry.innovation_id, "to": innovation_id}}, comment)
+
+    @staticmethod
+    def _move_updating(conn: sa.Connection, merged: str, keep: str) -> None:
+        """Confirmations and campaign coverage follow a merged innovation into the one kept."""
+        conn.execute(confirmations.update().where(confirmations.c.innovation_id == merged)
+                     .values(innovation_id=keep))
+        covered = sa.select(campaign_innovations.c.campaign_id).where(campaign_innovations.c.innovation_id == keep)
+        for campaign_id in conn.execute(sa.select(campaign_innovations.c.campaign_id).where(
+                campaign_innovations.c.innovation_id == merged, campaign_innovations.c.campaign_id.not_in(covered))
+                ).scalars().all():
+            conn.execute(campaign_innovations.insert().values(campaign_id=campaign_id, innovation_id=keep))
+        conn.execute(campaign_innovations.delete().where(campaign_innovations.c.innovation_id == merged))
 
     def _set_status(self, conn: sa.Connection, entry, status: str, now: datetime, by: str,
                     comment: str | None) -> None:

@@ -134,7 +134,9 @@ class Indexer:
         for start in range(0, len(pending), BATCH):
             batch = pending[start : start + BATCH]
             ids = [innovation_id for innovation_id, _ in batch]
-            docs = [SearchDocument.from_records(i, records) for i, records in self.catalog.published(ids)]
+            activity = self.writes.updating.activities(ids)
+            docs = [SearchDocument.from_records(i, records, _facts(i, activity))
+                    for i, records in self.catalog.published(ids)]
             embedded += self._embed(docs)
             failed = dict(self.engine.index(docs).failures) if docs else {}
             gone = sorted(set(ids) - {d.id for d in docs})
@@ -157,10 +159,12 @@ class Indexer:
         progress = Progress(self.catalog.count_published(), "reindexing") if self.show_progress else None
         counter = {"embedded": 0}
 
+        activity = self.writes.updating.activities()
+
         def documents() -> Iterator[SearchDocument]:
             batch: list[SearchDocument] = []
             for innovation_id, records in self.catalog.published():
-                batch.append(SearchDocument.from_records(innovation_id, records))
+                batch.append(SearchDocument.from_records(innovation_id, records, _facts(innovation_id, activity)))
                 if len(batch) == BATCH:
                     yield from self._embedded(batch, counter, progress)
                     batch = []
@@ -194,3 +198,7 @@ class Indexer:
             detail = "; ".join(f"{i}: {why}" for i, why in result.failures[:5])
             raise RuntimeError(f"{len(result.failures)} documents were not indexed: {detail}")
 
+
+def _facts(innovation_id: str, activity: dict[str, str]) -> dict[str, str]:
+    """The catalog's facts about an innovation that search documents carry (``SearchDocument.facts``)."""
+    return {"activity": activity[innovation_id]} if innovation_id in activity else {}

@@ -5,6 +5,7 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -95,9 +96,11 @@ def cmd_withdraw(args) -> int:
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
+    from indexer.exports import programme_exports
     from web.app import create_app, server_config
 
-    uvicorn.Server(server_config(create_app(after_publish=publish_sync), host=host, port=port)).run()
+    app = create_app(after_publish=publish_sync, programme_exports=programme_exports())
+    uvicorn.Server(server_config(app, host=host, port=port)).run()
 
 
 def publish_sync(rt: Runtime) -> None:
@@ -164,6 +167,35 @@ def cmd_token_create(args) -> int:
         return token
 
     return _accounts_change(create)
+
+
+def cmd_campaign_open(args) -> int:
+    def open_(svc, who):
+        found = svc.open_campaign(who, args.title, args.deadline, agency_ids=args.agency or None)
+        return f"campaign {found.id}: {found.title!r}, deadline {found.deadline.isoformat()}, {found.size} innovations"
+
+    return _accounts_change(open_)
+
+
+def cmd_campaign_status(args) -> int:
+    """The pemutakhiran figures: the headline and one line per agency, most outstanding first."""
+    from catalog.updating import tally
+
+    def status(svc, who):
+        campaign = svc.updating.campaign(args.campaign)
+        if args.campaign is not None and campaign is None:
+            raise ValueError(f"no campaign with id {args.campaign}")
+        totals, rows = tally(svc.updating.states(campaign))
+        lines = [f"{campaign.title!r} (deadline {campaign.deadline.isoformat()})" if campaign else
+                 "no campaign: every published innovation, 12-month rule",
+                 f"{totals.outstanding} innovations from {sum(1 for r in rows if r.outstanding)} agencies still "
+                 f"outstanding; {totals.current} current, {totals.stopped} stopped, {totals.incomplete} incomplete, "
+                 f"of {totals.total}"]
+        lines += [f"{r.outstanding:>6} outstanding  {r.total:>6} innovations  {r.agency}"
+                  for r in rows if r.outstanding]
+        return "\n".join(lines)
+
+    return _accounts_change(status)
 
 
 def cmd_serve(args) -> int:
@@ -289,6 +321,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agency", type=int, required=True, metavar="ID")
     p.add_argument("--label", help="what the token is for")
     p.set_defaults(func=cmd_token_create)
+
+    campaign = sub.add_parser("campaign", help="updating campaigns (pemutakhiran)").add_subparsers(dest="what",
+                                                                                                required=True)
+    p = campaign.add_parser("open", help="open a campaign over every published innovation (or chosen agencies')")
+    p.add_argument("title", metavar="TITLE")
+    p.add_argument("--deadline", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    p.add_argument("--agency", type=int, action="append", metavar="ID", help="only this agency's innovations "
+                                                                             "(repeat for several)")
+    p.set_defaults(func=cmd_campaign_open)
+    p = campaign.add_parser("status", help="what is still outstanding, per agency")
+    p.add_argument("--campaign", type=int, metavar="ID", help="default: the newest campaign")
+    p.set_defaults(func=cmd_campaign_status)
 
     p = sub.add_parser("eval", help="relevance metrics (nDCG@10, MRR@10, Recall@20) on a judgments file")
     p.add_argument("judgments", nargs="?")

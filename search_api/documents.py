@@ -28,11 +28,15 @@ class SearchDocument:
     record: Innovation  # the leading entry
     entries: list[Innovation] = field(default_factory=list)  # every published entry of this innovation
     vector: np.ndarray | None = None  # float32
+    # What the catalog knows of the innovation beyond its entries: "activity" (berlanjut | vakum,
+    # its latest confirmation in pemutakhiran), absent while never confirmed.
+    facts: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_records(cls, innovation_id: str, records: list[Innovation]) -> "SearchDocument":
+    def from_records(cls, innovation_id: str, records: list[Innovation],
+                     facts: dict[str, str] | None = None) -> "SearchDocument":
         entries = sorted(records, key=lambda r: r.id)
-        return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries)
+        return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries, facts=facts or {})
 
     @property
     def embed_text(self) -> str:
@@ -56,7 +60,7 @@ class SearchDocument:
 
     def facet_values(self) -> dict[str, list[str]]:
         entries = self.entries or [self.record]
-        return {f.name: f.values_of(self.record, entries) for f in FACETS}
+        return {f.name: f.values_of(self.record, entries, self.facts) for f in FACETS}
 
     @property
     def sort_year(self) -> int | None:
@@ -86,12 +90,12 @@ class SearchDocument:
 
     def to_json(self) -> dict:
         return {"id": self.id, "record": self.record.model_dump(mode="json"),
-                "entries": [e.model_dump(mode="json") for e in self.entries]}
+                "entries": [e.model_dump(mode="json") for e in self.entries], "facts": self.facts}
 
     @classmethod
     def from_json(cls, data: dict) -> "SearchDocument":
         return cls(id=data["id"], record=Innovation(**data["record"]),
-                   entries=[Innovation(**e) for e in data["entries"]])
+                   entries=[Innovation(**e) for e in data["entries"]], facts=data.get("facts", {}))
 
 
 def _excerpt(text: str, limit: int = 220) -> str:

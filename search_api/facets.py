@@ -12,13 +12,17 @@ from catalog.record import Innovation
 from catalog.vocabularies import award_classes, vocabulary
 
 Reader = Callable[[Innovation, Sequence[Innovation]], Iterable[str]]  # (leading entry, every entry) → values
+# Facts the catalog keeps about the innovation itself rather than in its entries (its
+# confirmed activity: "berlanjut" or "vakum"), by name → the facet's values.
+FactsReader = Callable[[Mapping[str, str]], Iterable[str]]
 
 
 @dataclass(frozen=True)
 class Facet:
     name: str  # API parameter and document field
     labels: Mapping[str, str]  # language → label
-    read: Reader
+    read: Reader | None = None  # values from the entries…
+    from_facts: FactsReader | None = None  # …or from the innovation's facts
     kind: str = "str"  # str | int | bool: how request values are validated
     bounds: tuple[int, int] = (0, 9999)  # int facets: the values a request may name
     sort: str = "count"  # count | value_desc | value: order of values in the response
@@ -49,8 +53,10 @@ class Facet:
             raise ValueError(f"{self.name}: empty value")
         return value
 
-    def values_of(self, lead: Innovation, entries: Sequence[Innovation]) -> list[str]:
-        return sorted({str(v) for v in self.read(lead, entries)})
+    def values_of(self, lead: Innovation, entries: Sequence[Innovation],
+                  facts: Mapping[str, str] | None = None) -> list[str]:
+        found = self.from_facts(facts or {}) if self.from_facts else self.read(lead, entries)
+        return sorted({str(v) for v in found})
 
     def label(self, lang: str) -> str:
         return self.labels[lang]
@@ -94,6 +100,10 @@ FACETS: tuple[Facet, ...] = (
           lambda _l, entries: ["true" if any(e.replicated_in for e in entries) else "false"], kind="bool",
           value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
                         "en": {"true": "Replicated", "false": "Not replicated"}}),
+    Facet("activity", {"id": "Keberlanjutan", "en": "Continuing"},
+          from_facts=lambda facts: [facts["activity"]] if facts.get("activity") else [],
+          value_labels={"id": {"berlanjut": "Berlanjut", "vakum": "Vakum (berhenti)"},
+                        "en": {"berlanjut": "Continuing", "vakum": "Stopped"}}),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}
 CHARTED = tuple(f for f in FACETS if f.chart)

@@ -230,7 +230,7 @@ def test_openapi_documents_every_search_parameter_with_its_bounds(api_client):
     assert {"200", "422", "503"} <= set(op["responses"])
     assert "SearchResponse" in op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     export = spec["paths"]["/api/v1/export"]["get"]
-    assert set(export["responses"]["200"]["content"]) == {"text/csv", "application/x-ndjson"}
+    assert set(export["responses"]["200"]["content"]) == {"text/csv", "application/x-ndjson", "application/json"}
     assert {f.name for f in FACETS} <= {p["name"] for p in export["parameters"]}
 
 

@@ -30,7 +30,7 @@ def test_every_facet_is_mapped_once_from_its_declaration():
     (values are canonical strings, filtered with terms and counted with terms aggregations)."""
     from search_api.engines.opensearch import MAPPINGS_DIR, load_index_body
 
-    (path,) = MAPPINGS_DIR.glob("opensearch-2-schema-4.json")
+    (path,) = MAPPINGS_DIR.glob("opensearch-2-schema-5.json")
     assert path.is_relative_to(Path(search_api.__file__).parent)  # package data: non-editable installs have it
     listed = json.loads(path.read_text(encoding="utf-8"))["mappings"]["properties"]
     assert not {f.name for f in FACETS} & set(listed)
@@ -50,7 +50,7 @@ def test_mapping_is_strict_and_has_every_facet(os_runtime):
     assert all(props[f.name]["type"] == "keyword" for f in FACETS)
     assert props["embedding"]["method"]["engine"] == "lucene" and props["embedding"]["dimension"] == 384
     concrete = next(iter(client.indices.get_alias(name=alias)))
-    assert concrete.startswith(f"{alias}-s4-")
+    assert concrete.startswith(f"{alias}-s5-")
     assert props["terms"]["similarity"] == "bm25"  # standard BM25, no scripted similarity
     with pytest.raises(Exception, match="strict_dynamic_mapping_exception|mapping set to strict"):
         client.index(index=alias, id="x", body={"unknown_field": 1})

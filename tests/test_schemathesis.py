@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from indexer.exports import programme_exports
 from tests.conftest import serve_app
 
 EXAMPLES = int(os.environ.get("JIPPNAS_SCHEMATHESIS_EXAMPLES", "30"))
@@ -16,7 +17,7 @@ EXAMPLES = int(os.environ.get("JIPPNAS_SCHEMATHESIS_EXAMPLES", "30"))
 
 def test_api_conforms_to_its_schema(sample, tmp_path):
     cli = Path(sys.executable).parent / "schemathesis"  # installed with the test extra, beside python
-    with serve_app(sample.settings) as url:
+    with serve_app(sample.settings, programme_exports=programme_exports()) as url:  # as `jippnas serve` runs it
         run = subprocess.run(
             [str(cli), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
              "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing", "--no-color"],

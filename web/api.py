@@ -22,7 +22,10 @@ from search_api.runtime import Runtime
 from search_api.search import SearchBusy
 from search_api.spreadsheet import SpreadsheetWriter
 
+from catalog.record import PRIVATE_FIELDS
 from catalog.schema import STATUSES, SUBMISSION_STATUSES
+from catalog.store import CatalogError
+from catalog.updating import InnovationState, tally
 from catalog.services import Identity, PermissionDenied
 from catalog.workflow import Entry, EntryNotFound, Incomplete, InvalidEntry, StaleEntry, WrongState
 
@@ -33,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 
 EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
                   "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
-                  "replicated_in", "sources", "updated_at")
+                  "replicated_in", "sources", "activity", "updated_at")
 
 
 class ApiError(Exception):
@@ -79,7 +82,8 @@ def innovation_body(doc: SearchDocument, entry_id: str | None = None) -> dict:
     """An innovation as the API shows it: the fields of one entry (the one asked for, else
     the leading one) under the innovation's id, with every entry listed."""
     record = next((e for e in doc.entries if e.id == entry_id), doc.record)
-    return {**record.model_dump(mode="json"), "id": doc.id, "entry_id": record.id,
+    return {**record.model_dump(mode="json", exclude=set(PRIVATE_FIELDS)), "id": doc.id, "entry_id": record.id,
+            "activity": doc.facts.get("activity"),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
                         for e in doc.entries]}
 
@@ -104,7 +108,7 @@ def history(request: Request, innovation_id: str):
     resolved = catalog.resolve(innovation_id)
     if resolved is None:
         raise _not_found(innovation_id)
-    return {"id": resolved, "revisions": [r.to_json() for r in catalog.history(resolved)]}
+    return {"id": resolved, "revisions": [r.public().to_json() for r in catalog.history(resolved)]}
 
 
 @router.get("/innovations/{innovation_id}/similar", summary="Innovations solving a similar problem",
@@ -136,13 +140,32 @@ def stats(request: Request):
     return runtime(request).service.stats()
 
 
-@router.get("/export", summary="Every match of a search, streamed as CSV or JSON Lines",
+EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
+
+
+@router.get("/export", summary="Every match of a search, streamed as CSV, JSON Lines or a programme's own format",
             response_class=StreamingResponse, responses={
-                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation",
-                      "content": {"text/csv": {}, "application/x-ndjson": {}}}, **schemas.ERRORS})
-def export(request: Request, format: Literal["csv", "jsonl"] = Query("csv"), req: SearchRequest = SearchParams):
+                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation; `kipp`: "
+                                     "KIPP's JSON array, `iga`: IGA's semicolon CSV, `inolan`: InoLAN's JSON Lines, "
+                                     "the shapes `jippnas index` reads (each innovation as its entry of that "
+                                     "programme, else its leading entry; contact details are never exported)",
+                      "content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}}},
+                501: {"model": schemas.ErrorBody, "description": "This server was started without the programme "
+                                                                 "formats (`jippnas serve` has them)"},
+                **schemas.ERRORS})
+def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
+           agency: int | None = Query(None, ge=1, description="Only the innovations of this agency (its id)"),
+           req: SearchRequest = SearchParams):
     service = runtime(request).service
+    shape = None
+    if format not in ("csv", "jsonl"):
+        shape = (request.app.state.programme_exports or {}).get(format)
+        if shape is None:
+            raise ApiError(501, "not_configured", f"this server does not export the {format} format")
     docs = service.export(req)
+    if agency is not None:
+        wanted = runtime(request).catalog.agency_innovations(agency)
+        docs = (d for d in docs if d.id in wanted)
     first = next(docs, None)  # surface engine errors before the response starts
 
     def rows() -> Iterator:
@@ -150,6 +173,10 @@ def export(request: Request, format: Literal["csv", "jsonl"] = Query("csv"), req
             yield first
             yield from docs
 
+    if shape is not None:
+        records = (next((e for e in d.entries if e.programme == shape.programme), d.record) for d in rows())
+        return StreamingResponse(shape.lines(records), media_type=shape.media_type,
+                                 headers={"Content-Disposition": f'attachment; filename="{shape.filename}"'})
     if format == "jsonl":
         body = (json.dumps(innovation_body(d), ensure_ascii=False) + "\n" for d in rows())
         return StreamingResponse(body, media_type="application/x-ndjson",
@@ -445,3 +472,75 @@ def publish_entry(request: Request, response: Response, entry_id: str, body: sch
         raise _translate(request, exc) from None
     sync_search(request)
     return _with_etag(request, response, entry)
+
+
+# ---------------------------------------------------------------- keeping data current
+def _campaign_of(request: Request, campaign: int | None):
+    updating = auth.service(request).updating
+    found = updating.campaign(campaign)
+    if campaign is not None and found is None:
+        raise ApiError(404, "not_found", f"no campaign with id {campaign}", {"campaign": campaign})
+    return found
+
+
+@router.get("/updating", summary="Pemutakhiran figures per agency (public aggregate counts)",
+            response_model=schemas.UpdatingFigures, responses=schemas.NOT_FOUND)
+def updating_figures(request: Request, campaign: int | None = Query(None, description="Default: the newest campaign")):
+    found = _campaign_of(request, campaign)
+    totals, rows = tally(auth.service(request).updating.states(found))
+    return {"campaign": found.to_json() if found else None, "totals": totals.to_json(),
+            "outstanding_agencies": sum(1 for r in rows if r.outstanding), "agencies": [r.to_json() for r in rows]}
+
+
+def _state_body(s: InnovationState) -> dict:
+    return {"innovation_id": s.innovation_id, "title": s.title, "agency_id": s.agency_id, "agency": s.agency,
+            "state": s.state, "confirmation": s.confirmation.to_json() if s.confirmation else None,
+            "completeness": round(s.aspects.score, 3), "missing_aspects": list(s.aspects.missing)}
+
+
+@entries_router.get("/updating/innovations", tags=["updating"], summary="The outstanding list (or every innovation) "
+                    "of a campaign, per agency: needs an account (editors: their agency's)",
+                    response_model=schemas.OutstandingList, responses=schemas.ENTRY_ERRORS)
+def updating_list(request: Request, identity: Identity = Caller, campaign: int | None = Query(None),
+                  agency: int | None = Query(None, ge=1),
+                  state: Literal["current", "stale", "stopped", "all"] = Query(
+                      "stale", description="Only this state (default: the outstanding ones), or all")):
+    found = _campaign_of(request, campaign)
+    try:
+        states = auth.service(request).updating_states(identity, found, agency)
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    return {"campaign": found.to_json() if found else None,
+            "innovations": [_state_body(s) for s in states if state in ("all", s.state)]}
+
+
+@entries_router.post("/innovations/{innovation_id}/confirm", tags=["updating"],
+                     summary="Confirm this year that an innovation continues, or mark it stopped (vakum) with a reason",
+                     response_model=schemas.Confirmed, responses=schemas.ENTRY_ERRORS)
+def confirm_innovation(request: Request, innovation_id: str, body: schemas.ConfirmBody, identity: Identity = Caller):
+    try:
+        done = auth.service(request).confirm(identity, innovation_id, body.activity, body.reason)
+    except CatalogError as exc:
+        if isinstance(exc, _WRITE_ERRORS):
+            raise _translate(request, exc) from None
+        raise _not_found(innovation_id) from None
+    except PermissionDenied as exc:
+        raise _translate(request, exc) from None
+    sync_search(request)
+    return {"innovation_id": done.innovation_id, "confirmation": done.to_json()}
+
+
+@entries_router.post("/campaigns", status_code=201, tags=["updating"],
+                     summary="Admins: open an updating campaign (a deadline and the innovations it covers)",
+                     response_model=schemas.CampaignOut, responses=schemas.ENTRY_ERRORS)
+def open_campaign(request: Request, body: schemas.CampaignBody, identity: Identity = Caller):
+    try:
+        found = auth.service(request).open_campaign(identity, body.title, body.deadline,
+                                                    innovation_ids=body.innovations, agency_ids=body.agencies)
+    except CatalogError as exc:
+        if isinstance(exc, _WRITE_ERRORS):
+            raise _translate(request, exc) from None
+        raise ApiError(404, "not_found", str(exc)) from None
+    except PermissionDenied as exc:
+        raise _translate(request, exc) from None
+    return found.to_json()

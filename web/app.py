@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import fastapi_offline
 from fastapi import FastAPI
@@ -12,28 +12,34 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from search_api.config import Settings, get_settings
 from search_api.runtime import Runtime
 
-from . import api, editor, pages
+from . import api, editor, pages, updating
 from .security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None,
-               after_publish: Callable[[Runtime], object] | None = None) -> FastAPI:
+               after_publish: Callable[[Runtime], object] | None = None,
+               programme_exports: Mapping[str, object] | None = None) -> FastAPI:
     """``after_publish(runtime)`` runs after an innovation is published through the web or the
     API, to bring the search engine up to date (``jippnas serve`` passes the indexer's outbox
-    sync; without it a publication reaches search at the next ``jippnas`` sync)."""
+    sync; without it a publication reaches search at the next ``jippnas`` sync).
+    ``programme_exports`` are the programme formats ``/api/v1/export`` writes, by name
+    (``indexer.exports.programme_exports()``: derived from the crosswalks, which the web does
+    not read itself)."""
     settings = settings or get_settings()
     # FastAPI's own /docs and /redoc load their scripts from a CDN: off; /docs is served locally.
     app = FastAPI(title="JIPPNas Search API", version="1.0", docs_url=None, redoc_url=None,
                   description="Search Indonesia's public-service innovations (KIPP, IGA, InoLAN).")
     api.install(app, Runtime(settings))
+    app.state.programme_exports = programme_exports
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Swagger UI's files as the pinned fastapi-offline package ships them (pyproject.toml).
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     pages.install(app)
     editor.install(app, settings, after_publish)
+    updating.install(app)
     # Outermost last: limits first, then the Host check, then headers on whatever answers.
     app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)

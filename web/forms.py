@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from catalog.completeness import FORM_FIELDS, STAGES
+from catalog.completeness import ASPECTS, FORM_FIELDS, STAGES
 from catalog.vocabularies import vocabulary
 
 
@@ -51,6 +51,8 @@ GROUPS: tuple[tuple[str, tuple[FormField, ...]], ...] = (
 FIELDS = {f.name: f for _, group in GROUPS for f in group}
 GROUP_OF = {f.name: name for name, group in GROUPS for f in group}
 assert set(FIELDS) == set(FORM_FIELDS), "every form field is in exactly one group"
+assert tuple((name, tuple(f.name for f in group)) for name, group in GROUPS[1:]) == ASPECTS, \
+    "after the identity, the form's groups are the knowledge standard's aspects"
 
 _DIGITS = re.compile(r"[\s.,]|^rp\.?", re.I)  # "Rp 1.500.000" → 1500000
 

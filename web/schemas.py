@@ -4,7 +4,7 @@ whatever raised it, has one shape."""
 from __future__ import annotations
 
 import inspect
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
@@ -31,6 +31,8 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
+          413: {"model": ErrorBody, "description": "The request body is larger than JIPPNAS_MAX_BODY_BYTES"},
+          414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
           503: {"model": ErrorBody, "description": "The search engine is not available"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
@@ -159,6 +161,8 @@ class InnovationRecord(Described):
     sources: list[str]
     updated_at: datetime
     entries: list[EntryRef]
+    activity: Literal["berlanjut", "vakum"] | None = Field(
+        None, description="Pemutakhiran: its latest confirmation, continuing or stopped (null: never confirmed)")
 
 
 class Change(BaseModel):
@@ -365,3 +369,80 @@ ENTRY_ERRORS = {
     422: {"model": ErrorBody, "description": "A value is invalid (details.problems), or a programme's required fields "
                                              "are missing (details.missing)"},
 }
+
+
+# ---------------------------------------------------------------- keeping data current
+Activity = Literal["berlanjut", "vakum"]
+UpdatingState = Literal["current", "stale", "stopped"]
+
+
+class CampaignOut(BaseModel):
+    id: int
+    title: str
+    opened_at: datetime
+    deadline: date
+    innovations: int = Field(description="How many innovations it covers")
+
+
+class AgencyFigures(BaseModel):
+    agency_id: int | None
+    agency: str
+    innovations: int
+    current: int = Field(description="Confirmed continuing since the campaign opened and within 12 months")
+    stale: int = Field(description="Never confirmed, or not since the campaign opened or for 12 months")
+    stopped: int = Field(description="Confirmed vakum (stopped)")
+    incomplete: int = Field(description="An aspect of the knowledge standard is empty")
+    outstanding: int = Field(description="Still to be updated: the stale ones")
+
+
+class UpdatingFigures(BaseModel):
+    campaign: CampaignOut | None = Field(description="The campaign counted (default: the newest); null: every "
+                                                     "published innovation, 12-month rule only")
+    totals: AgencyFigures
+    outstanding_agencies: int = Field(description="Agencies with anything outstanding")
+    agencies: list[AgencyFigures] = Field(description="Most outstanding first")
+
+
+class ConfirmationOut(BaseModel):
+    activity: Activity
+    reason: str | None
+    at: datetime
+    by: str
+
+
+class InnovationUpdating(BaseModel):
+    innovation_id: str
+    title: str
+    agency_id: int | None
+    agency: str
+    state: UpdatingState
+    confirmation: ConfirmationOut | None = Field(description="The latest confirmation")
+    completeness: float = Field(description="Share of the knowledge standard's aspects present, 0–1")
+    missing_aspects: list[str]
+
+
+class OutstandingList(BaseModel):
+    campaign: CampaignOut | None
+    innovations: list[InnovationUpdating]
+
+
+class ConfirmBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    activity: Activity
+    reason: str | None = Field(None, max_length=1000, description="Why it stopped (required for vakum)")
+
+
+class Confirmed(BaseModel):
+    innovation_id: str
+    confirmation: ConfirmationOut
+
+
+class CampaignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    deadline: date
+    agencies: list[int] | None = Field(None, description="Only these agencies' published innovations")
+    innovations: list[str] | None = Field(None, description="Exactly these innovations (ids of innovations or "
+                                                            "entries)")

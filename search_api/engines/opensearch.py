@@ -34,7 +34,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Near, Rank
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
+SCHEMA_VERSION = 5  # 5: the activity facet (4: standard BM25, no padding; 3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
 # For BM25-ranked searches: term statistics from every shard before scoring, so scores (and
