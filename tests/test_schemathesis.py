@@ -12,6 +12,7 @@ from pathlib import Path
 from indexer.exports import programme_exports
 from tests.conftest import serve_app
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 EXAMPLES = int(os.environ.get("JIPPNAS_SCHEMATHESIS_EXAMPLES", "30"))
 
 
@@ -19,7 +20,7 @@ def test_api_conforms_to_its_schema(sample, tmp_path):
     cli = Path(sys.executable).parent / "schemathesis"  # installed with the test extra, beside python
     with serve_app(sample.settings, programme_exports=programme_exports()) as url:  # as `jippnas serve` runs it
         run = subprocess.run(
-            [str(cli), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
+            [str(cli), "--config-file", str(CONFIG), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
              "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing", "--no-color"],
             capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = run.stdout[-6000:] + run.stderr[-2000:]

@@ -154,7 +154,7 @@ EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
                                                                  "formats (`jippnas serve` has them)"},
                 **schemas.ERRORS})
 def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
-           agency: int | None = Query(None, ge=1, description="Only the innovations of this agency (its id)"),
+           agency: int | None = Query(None, ge=1, le=schemas.RECORD_ID_MAX, description="Only the innovations of this agency (its id)"),
            req: SearchRequest = SearchParams):
     service = runtime(request).service
     shape = None
@@ -502,7 +502,7 @@ def _state_body(s: InnovationState) -> dict:
                     "of a campaign, per agency: needs an account (editors: their agency's)",
                     response_model=schemas.OutstandingList, responses=schemas.ENTRY_ERRORS)
 def updating_list(request: Request, identity: Identity = Caller, campaign: int | None = Query(None),
-                  agency: int | None = Query(None, ge=1),
+                  agency: int | None = Query(None, ge=1, le=schemas.RECORD_ID_MAX),
                   state: Literal["current", "stale", "stopped", "all"] = Query(
                       "stale", description="Only this state (default: the outstanding ones), or all")):
     found = _campaign_of(request, campaign)

@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from search_api.facets import CHARTED, FACETS, Facet
 from search_api.query import MAX_PAGE, MAX_SIZE, MODES, SORTS
 
+# Agency and other catalog ids are integers of the database (PostgreSQL's integer); larger ones
+# are rejected here instead of overflowing the driver.
+RECORD_ID_MAX = 2**31 - 1
+RecordId = Annotated[int, Field(ge=1, le=RECORD_ID_MAX)]
 Mode = Literal[MODES]  # type: ignore[valid-type]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 
@@ -294,7 +298,7 @@ class EntryFields(BaseModel):
 
 
 class NewEntry(EntryFields):
-    agency_id: int | None = Field(None, description="Admins only: the agency the entry is for (an editor's or "
+    agency_id: RecordId | None = Field(None, description="Admins only: the agency the entry is for (an editor's or "
                                                     "a token's own agency otherwise)")
 
 
@@ -443,6 +447,6 @@ class CampaignBody(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     deadline: date
-    agencies: list[int] | None = Field(None, description="Only these agencies' published innovations")
+    agencies: list[RecordId] | None = Field(None, description="Only these agencies' published innovations")
     innovations: list[str] | None = Field(None, description="Exactly these innovations (ids of innovations or "
                                                             "entries)")
