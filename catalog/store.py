@@ -269,6 +269,12 @@ class Catalog:
                                 .where(entries.c.status == INDEXED_STATUS,
                                        entries.c.programme != INPUT_PROGRAMME)).scalar_one()
 
+    def published_ids(self) -> set[str]:
+        """The innovations a search index should hold (``count_published`` of them)."""
+        with self.db.connect() as conn:
+            return set(conn.execute(sa.select(entries.c.innovation_id).distinct().where(
+                entries.c.status == INDEXED_STATUS, entries.c.programme != INPUT_PROGRAMME)).scalars())
+
     def agency_rows(self) -> list[dict]:
         with self.db.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(agencies).order_by(agencies.c.name))]

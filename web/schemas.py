@@ -236,6 +236,20 @@ Stats = create_model(
     **{f.name: (list[ValueCount], ...) for f in CHARTED})
 
 
+class ReadinessProblem(BaseModel):
+    kind: str = Field(description="catalog, engine, schema, model, pending, count")
+    message: str
+    repair: str | None = Field(description="what `jippnas check --fix` does about it: sync, reindex, orphans")
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    engine: str
+    catalog: int | None = Field(description="innovations with a published entry")
+    index: int | None = Field(description="documents in the search index")
+    problems: list[ReadinessProblem]
+
+
 class Health(BaseModel):
     status: str
     engine: str
