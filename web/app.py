@@ -14,6 +14,7 @@ from search_api.runtime import Runtime
 
 from . import api, editor, pages
 from .security import RequestLimits, SecurityHeaders
+from .throttle import Limits, RateLimiter, RequestTimeout, Throttle
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -33,18 +34,27 @@ def create_app(settings: Settings | None = None,
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     pages.install(app)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)  # logins and the API share it
     editor.install(app, settings, after_publish)
-    # Outermost last: limits first, then the Host check, then headers on whatever answers.
+    # Outermost last: limits first, then the Host check, then headers on whatever answers,
+    # then per-client rate limits and the time limit around the application itself.
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    app.add_middleware(Throttle, limiter=app.state.rate_limiter, limits=Limits.from_settings(settings),
+                       render_page=pages.rate_limited_page)
     app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes)
     return app
 
 
-def server_config(app: FastAPI, **options) -> "uvicorn.Config":
+def server_config(app, settings: Settings | None = None, **options) -> "uvicorn.Config":
     """How the app is served (the command line and the tests use this). h11 resets the
     connection on a request head over its buffer (16 KiB by default) before the app can answer:
-    a 1 MiB buffer lets RequestLimits answer 414 for any long address instead."""
+    a 1 MiB buffer lets RequestLimits answer 414 for any long address instead. X-Forwarded-For
+    is believed from JIPPNAS_TRUSTED_PROXIES only (the rate limits count per client address)."""
     import uvicorn
 
+    settings = settings or get_settings()
+    if settings.trusted_proxies is not None:
+        options.setdefault("forwarded_allow_ips", settings.trusted_proxies)
     return uvicorn.Config(app, h11_max_incomplete_event_size=1 << 20, **options)

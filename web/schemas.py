@@ -32,7 +32,9 @@ class ErrorBody(BaseModel):
 
 ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
-          503: {"model": ErrorBody, "description": "The search engine is not available"}}
+          429: {"model": ErrorBody, "description": "Too many requests from this client (see Retry-After)"},
+          503: {"model": ErrorBody, "description": "The search engine is not available, or the request took too "
+                                                   "long (code `timeout`); see Retry-After"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
 
 
