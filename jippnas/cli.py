@@ -154,12 +154,30 @@ def cmd_withdraw(args) -> int:
         ", ".join(svc.withdraw(who, args.id, args.reason)) or "nothing (already withdrawn)"))
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int = 1) -> None:
+    """One process, or ``workers`` processes sharing the socket (uvicorn's supervisor, which
+    restarts a worker that dies). Each worker builds its own app (``served_app``): its own
+    engine reader, embedder, embedding slots, query-vector cache and, with memory://, rate
+    counts; the embedded index is safe with several readers (each reloads on a commit) and
+    writes take a lock shared by all processes."""
     import uvicorn
 
-    from web.app import create_app, server_config
+    from web.app import server_config
 
-    uvicorn.Server(server_config(create_app(after_publish=publish_sync), host=host, port=port)).run()
+    if workers <= 1:
+        uvicorn.Server(server_config(served_app(), host=host, port=port)).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = server_config("jippnas.cli:served_app", factory=True, host=host, port=port, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def served_app():
+    """The application as `jippnas serve` runs it, built in each worker process."""
+    from web.app import create_app
+
+    return create_app(after_publish=publish_sync)
 
 
 def publish_sync(rt: Runtime) -> None:
@@ -229,7 +247,7 @@ def cmd_token_create(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    _serve(args.host, args.port)
+    _serve(args.host, args.port, args.workers)
     return 0
 
 
@@ -308,7 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, workers=1)
+    sub.choices["serve"].add_argument("--workers", type=int, default=1, metavar="N",
+                                      help="worker processes (default 1); see the README's Operations section")
 
     p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
     p.add_argument("--quiet", action="store_true")
