@@ -92,7 +92,25 @@ def client(base, kinds, texts, deadline, results, seed) -> None:
             conn.close()
             conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=60)
         results.append((kind, status, time.perf_counter() - started))
+        if status is None:
+            time.sleep(0.1)  # a refused connection is counted once, not in a tight loop
     conn.close()
+
+
+def wait_until_up(base: str, seconds: float = 120) -> None:
+    parts = urlsplit(base)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=10)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"no server answers at {base}")
+            time.sleep(0.5)
 
 
 def summarise(rows, seconds: float) -> dict:
@@ -122,6 +140,7 @@ def main() -> None:
     args = parser.parse_args()
 
     texts, kinds = queries(), parse_mix(args.mix)
+    wait_until_up(args.url)
     results: list = []  # list.append is atomic under the GIL
     deadline = time.monotonic() + args.seconds
     threads = [threading.Thread(target=client, args=(args.url, kinds, texts, deadline, results, i), daemon=True)
