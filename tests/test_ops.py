@@ -43,8 +43,9 @@ def cli(monkeypatch, capsys):
 
 
 @pytest.fixture
-def kipp(tmp_path):
-    rt = build_runtime(make_settings(tmp_path / "data"), KIPP)
+def kipp(tmp_path, catalog_url):
+    """The KIPP sample on the embedded engine, with its catalog on SQLite and on PostgreSQL."""
+    rt = build_runtime(make_settings(tmp_path / "data", catalog_url=catalog_url), KIPP)
     yield rt
     rt.close()
 
