@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings, serve_app
+from tests.test_browser import SHOTS, browser  # noqa: F401 - the browser fixture
 from web.app import create_app
 
 HYBRID = {"q": "anak kurang gizi"}
@@ -123,3 +124,22 @@ def test_a_request_that_hangs_gets_a_clean_503_in_time(tmp_path):
             assert client.get("/api/v1/search", params={"q": "", "page": "x"}).status_code == 422
     finally:
         hung.close()
+
+
+def test_rate_limited_page_in_the_browser(sample, browser):
+    """A visitor past the limit on /masalah sees a page that says what happened and when to
+    come back, in Indonesian, without JavaScript."""
+    settings = sample.settings.model_copy(update={"rate_limit_search": "1/minute"})
+    with serve_app(settings) as base:
+        page = browser.new_page(java_script_enabled=False)
+        try:
+            url = f"{base}/masalah?q=sampah+menumpuk+di+pasar"
+            assert page.goto(url).status == 200
+            response = page.goto(url)
+            assert response.status == 429 and int(response.headers["retry-after"]) >= 1
+            assert "Terlalu banyak permintaan" in page.inner_text("h1")
+            assert "detik" in page.inner_text("main")
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "rate-limited.png"), full_page=True)
+        finally:
+            page.close()
