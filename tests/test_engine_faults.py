@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from indexer.pipeline import Indexer
 from jippnas.cli import sample_paths
+from search_api.engines.opensearch import load_index_body
 from tests.conftest import build_runtime, engine_settings, loopback_socket, make_settings
 from web.app import create_app
 
@@ -60,18 +61,28 @@ def test_closed_index_answers_503_not_500(os_runtime, os_client):
 @pytest.mark.opensearch
 def test_shards_that_cannot_start_answer_503(os_runtime, os_client):
     """TransportError(503) from _msearch items (search_phase_execution_exception: no shard
-    active), as while a node starts: its shards may go nowhere, so none is active."""
-    client, index = os_runtime.engine.client, os_runtime.engine._concrete_indices()[0]
-    client.indices.close(index=index)
-    client.indices.put_settings(index=index, body={"index.routing.allocation.require._name": "no-such-node"})
-    client.indices.open(index=index, wait_for_active_shards=0)
+    active), as while a node starts: the alias points at an index whose shards may go to no
+    node, so none ever starts."""
+    engine = os_runtime.engine
+    client, live = engine.client, engine._concrete_indices()[0]
+    body = load_index_body(384)
+    body["settings"]["index"]["routing.allocation.require._name"] = "no-such-node"
+    red = f"{engine.alias}-unstarted"
+    client.indices.create(index=red, body=body, wait_for_active_shards=0)
+
+    def point_alias(old, new):
+        client.indices.update_aliases(body={"actions": [{"remove": {"index": old, "alias": engine.alias}},
+                                                        {"add": {"index": new, "alias": engine.alias}}]})
+
+    point_alias(live, red)
     try:
         for params in SEARCHES:
             assert_clean_503(os_client.get("/api/v1/search", params=params))
         assert_clean_503(os_client.post("/api/v1/similar-problems", json={"problem": "balita kurang gizi"}))
+        assert os_client.get("/readyz").status_code == 503  # it tries a real search
     finally:
-        client.indices.put_settings(index=index, body={"index.routing.allocation.require._name": None})
-        client.cluster.health(index=index, wait_for_status="yellow", request_timeout=40)
+        point_alias(red, live)
+        client.indices.delete(index=red)
     assert os_client.get("/api/v1/search", params={"q": "stunting"}).status_code == 200
 
 

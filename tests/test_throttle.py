@@ -73,6 +73,16 @@ def test_costly_pages_answer_a_page_in_the_visitors_language(sample):
         assert client.get("/", params=KEYWORD).status_code == 200
 
 
+def test_a_widget_on_another_portal_can_read_its_429(sample):
+    with client_for(sample, rate_limit_api="1/minute", cors_origins="https://portal.example") as client:
+        origin = {"Origin": "https://portal.example"}
+        assert client.get("/api/v1/search", params=KEYWORD, headers=origin).status_code == 200
+        limited = client.get("/api/v1/search", params=KEYWORD, headers=origin)
+        assert_rate_limited(limited)
+        assert limited.headers["access-control-allow-origin"] == "https://portal.example"
+        assert limited.headers["x-content-type-options"] == "nosniff"  # security headers too
+
+
 def test_a_bad_limit_is_refused_at_start_naming_the_variable(sample):
     with pytest.raises(ValueError, match="JIPPNAS_RATE_LIMIT_EXPORT"):
         create_app(sample.settings.model_copy(update={"rate_limit_export": "ten a minute"}))

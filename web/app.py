@@ -28,19 +28,20 @@ def create_app(settings: Settings | None = None,
     # FastAPI's own /docs and /redoc load their scripts from a CDN: off; /docs is served locally.
     app = FastAPI(title="JIPPNas Search API", version="1.0", docs_url=None, redoc_url=None,
                   description="Search Indonesia's public-service innovations (KIPP, IGA, InoLAN).")
+    # Innermost: the time limit around the application, then the per-client rate limits (inside
+    # CORS, so a widget on another portal can read its 429); logins share the limiter.
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    app.add_middleware(Throttle, limiter=app.state.rate_limiter, limits=Limits.from_settings(settings),
+                       render_page=pages.rate_limited_page)
     api.install(app, Runtime(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Swagger UI's files as the pinned fastapi-offline package ships them (pyproject.toml).
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     pages.install(app)
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)  # logins and the API share it
     editor.install(app, settings, after_publish)
-    # Outermost last: limits first, then the Host check, then headers on whatever answers,
-    # then per-client rate limits and the time limit around the application itself.
-    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
-    app.add_middleware(Throttle, limiter=app.state.rate_limiter, limits=Limits.from_settings(settings),
-                       render_page=pages.rate_limited_page)
+    # Outermost last: limits first, then the Host check, then headers on whatever answers.
     app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_host_list)
     app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_url_bytes=settings.max_url_bytes)

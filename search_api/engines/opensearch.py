@@ -201,7 +201,7 @@ class OpenSearchEngine(SearchEngine):
 
     def delete(self, ids: Sequence[str]) -> None:
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
-        helpers.bulk(self.client, actions, raise_on_error=False, refresh=True)
+        self._call(helpers.bulk, self.client, actions, raise_on_error=False, refresh=True)
 
     def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
         self.remove_orphans()  # a killed rebuild's index
