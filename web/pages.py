@@ -209,7 +209,7 @@ def rate_limited_page(request: Request, retry_after: int):
 
 
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/healthz", "/openapi.json", "/docs"))
+    return request.url.path.startswith(("/api/", "/healthz", "/readyz", "/openapi.json", "/docs"))
 
 
 def install(app: FastAPI) -> None:
