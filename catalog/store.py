@@ -276,12 +276,14 @@ class Catalog:
                                 .where(entries.c.status == INDEXED_STATUS,
                                        entries.c.programme != INPUT_PROGRAMME)).scalar_one()
 
-    def agency_innovations(self, agency_id: int) -> set[str]:
-        """The innovations with a published entry of this agency."""
+    def published_ids(self, agency_id: int | None = None) -> set[str]:
+        """The innovations a search index should hold (``count_published`` of them), or those
+        with a published entry of one agency."""
+        where = [entries.c.status == INDEXED_STATUS, entries.c.programme != INPUT_PROGRAMME]
+        if agency_id is not None:
+            where.append(entries.c.agency_id == agency_id)
         with self.db.connect() as conn:
-            return set(conn.execute(sa.select(entries.c.innovation_id).distinct().where(
-                entries.c.agency_id == agency_id, entries.c.status == INDEXED_STATUS,
-                entries.c.programme != INPUT_PROGRAMME)).scalars().all())
+            return set(conn.execute(sa.select(entries.c.innovation_id).distinct().where(*where)).scalars())
 
     def agency_rows(self) -> list[dict]:
         with self.db.connect() as conn:

@@ -143,6 +143,8 @@ class Indexer:
             if gone:
                 self.engine.delete(gone)
             failures.extend(failed.items())
+            if docs and start == 0 and self.engine.model() is None:
+                self.engine.set_model(self._embedder().model_id)  # what `jippnas check` compares
             if not failed:
                 self.catalog.mark_synced(key, batch[-1][1])
             if progress:
@@ -171,6 +173,7 @@ class Indexer:
             yield from self._embedded(batch, counter, progress)
 
         self._fail_on(self.engine.rebuild(documents()))
+        self.engine.set_model(self._embedder().model_id)
         if progress:
             progress.finish()
         self.catalog.reset_sync(key)

@@ -59,6 +59,68 @@ def cmd_reindex(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """Does the index agree with the catalog? Exit 0 if it does, 1 if not (after --fix: if
+    problems are left)."""
+    from search_api.consistency import check
+
+    rt = Runtime(get_settings())
+    result = check(lambda: rt.catalog, rt.engine, rt.settings.embed_model)
+    if args.fix and not result.ok:
+        _report(result, args.json, final=False)
+        repairs = {p.repair for p in result.problems}
+        if "orphans" in repairs:
+            print(f"fix: removed {', '.join(rt.engine.remove_orphans()) or 'no'} orphan indices")
+        indexer = _indexer(rt, args.quiet)
+        if "reindex" in repairs:
+            print(f"fix: reindexed (embedded {indexer.reindex()} texts)")
+        elif "sync" in repairs:
+            rt.catalog.reset_sync(rt.engine.key)  # every published innovation again (vectors come from the cache)
+            print(f"fix: synced (embedded {indexer.sync()[0]} texts)")
+        result = check(lambda: rt.catalog, rt.engine, rt.settings.embed_model)
+    _report(result, args.json)
+    rt.close()
+    return 0 if result.ok else 1
+
+
+def _report(result, as_json: bool, final: bool = True) -> None:
+    if as_json and final:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif not as_json:
+        print("\n".join(result.lines()))
+
+
+def cmd_backup(args) -> int:
+    from catalog.backup import BackupError, backup
+
+    settings = get_settings()
+    try:
+        backup(settings.catalog_database_url, Path(args.path))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"catalog backed up to {args.path} ({Path(args.path).stat().st_size} bytes)")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    """Into an empty catalog, then the search index is rebuilt from it."""
+    from catalog.backup import BackupError, restore
+
+    settings = get_settings()
+    try:
+        restore(settings.catalog_database_url, Path(args.path))
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rt = Runtime(settings)
+    embedded = _indexer(rt, args.quiet).reindex()
+    print(f"restored {rt.catalog.count()} entries from {args.path}; reindexed {rt.engine.count()} documents "
+          f"(embedded {embedded} texts)")
+    rt.close()
+    return 0
+
+
 def _operator(args) -> Identity:
     """Whoever runs the command line on the server holds the catalog's files: an admin,
     recorded under --by or the operating-system user."""
@@ -93,14 +155,31 @@ def cmd_withdraw(args) -> int:
         ", ".join(svc.withdraw(who, args.id, args.reason)) or "nothing (already withdrawn)"))
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, workers: int = 1) -> None:
+    """One process, or ``workers`` processes sharing the socket (uvicorn's supervisor, which
+    restarts a worker that dies). Each worker builds its own app (``served_app``): its own
+    engine reader, embedder, embedding slots, query-vector cache and, with memory://, rate
+    counts; the embedded index is safe with several readers (each reloads on a commit) and
+    writes take a lock shared by all processes."""
     import uvicorn
 
-    from indexer.exports import programme_exports
-    from web.app import create_app, server_config
+    from web.app import server_config
 
-    app = create_app(after_publish=publish_sync, programme_exports=programme_exports())
-    uvicorn.Server(server_config(app, host=host, port=port)).run()
+    if workers <= 1:
+        uvicorn.Server(server_config(served_app(), host=host, port=port)).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = server_config("jippnas.cli:served_app", factory=True, host=host, port=port, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def served_app():
+    """The application as `jippnas serve` runs it, built in each worker process."""
+    from indexer.exports import programme_exports
+    from web.app import create_app
+
+    return create_app(after_publish=publish_sync, programme_exports=programme_exports())
 
 
 def publish_sync(rt: Runtime) -> None:
@@ -199,7 +278,7 @@ def cmd_campaign_status(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    _serve(args.host, args.port)
+    _serve(args.host, args.port, args.workers)
     return 0
 
 
@@ -278,11 +357,27 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--port", type=int, default=8000)
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, workers=1)
+    sub.choices["serve"].add_argument("--workers", type=int, default=1, metavar="N",
+                                      help="worker processes (default 1); see the README's Operations section")
 
     p = sub.add_parser("reindex", help="rebuild the search index from the catalog")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_reindex)
+
+    p = sub.add_parser("check", help="does the search index agree with the catalog? (exit 1 if not)")
+    p.add_argument("--fix", action="store_true", help="repair: sync what is missing, reindex on another schema or "
+                                                      "model, remove orphan indices (not while a reindex runs)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar while fixing")
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("backup", help="back up the catalog (SQLite: online backup; PostgreSQL: pg_dump)")
+    p.add_argument("path", metavar="PATH", help="the backup file to write (must not exist)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="restore a catalog backup into an empty catalog, then reindex")
+    p.add_argument("path", metavar="PATH")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("link", help="record that these entries or innovations are one innovation")
     p.add_argument("ids", nargs="+", metavar="ID", help="innovation or entry ids (two or more)")

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000  # larger request bodies get 413
     max_url_bytes: int = 8_192  # longer request lines (path + query) get 414
     max_field_chars: int = 20_000  # an imported field longer than this is rejected (the row is reported)
+    # Per client address (web/throttle.py), in the limits library's notation; empty: no limit.
+    rate_limit_api: str = "300/minute"  # every /api/v1 request
+    rate_limit_search: str = "60/minute"  # searches that embed a query (API, /, /embed, /masalah)
+    rate_limit_export: str = "10/minute"  # /api/v1/export
+    # Where the counts live (logins too): memory:// counts per process; redis://host:6379 shares them.
+    rate_limit_storage: str = "memory://"
+    # Addresses whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips: "10.0.0.2,10.0.0.3",
+    # a network, or "*"); unset: uvicorn's FORWARDED_ALLOW_IPS, else 127.0.0.1.
+    trusted_proxies: str | None = None
+    request_timeout: float = 30.0  # seconds before a request still without an answer gets 503 timeout; 0: none
 
     @property
     def allowed_host_list(self) -> list[str]:

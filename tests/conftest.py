@@ -25,9 +25,11 @@ POSTGRES_URL = os.environ.get("JIPPNAS_TEST_POSTGRES_URL", "")
 
 
 def make_settings(data_dir: Path, **overrides) -> Settings:
-    # "testserver" is the Host header of Starlette's TestClient.
+    # "testserver" is the Host header of Starlette's TestClient. Rate limits are off: one test
+    # client sends hundreds of requests (tests/test_throttle.py sets its own).
     return Settings(**{"data_dir": data_dir, "cache_dir": TEST_CACHE,
-                       "allowed_hosts": "localhost,127.0.0.1,testserver", **overrides})
+                       "allowed_hosts": "localhost,127.0.0.1,testserver",
+                       "rate_limit_api": "", "rate_limit_search": "", "rate_limit_export": "", **overrides})
 
 
 def opensearch_reachable() -> bool:
@@ -179,7 +181,7 @@ def serve_app(settings, **app_options):
 
     app = create_app(settings, **app_options)
     sock = loopback_socket()
-    server = uvicorn.Server(server_config(app, log_level="warning"))
+    server = uvicorn.Server(server_config(app, settings, log_level="warning"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from search_api import consistency
 from search_api.documents import SearchDocument
 from search_api.engines import EngineUnavailable
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
@@ -37,6 +38,9 @@ router = APIRouter(prefix="/api/v1", tags=["search"])
 EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
                   "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
                   "replicated_in", "sources", "activity", "updated_at")
+
+
+ENGINE_RETRY_SECONDS = 5  # Retry-After on a 503 from the engine (down, shards starting, index closed)
 
 
 class ApiError(Exception):
@@ -164,7 +168,7 @@ def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
             raise ApiError(501, "not_configured", f"this server does not export the {format} format")
     docs = service.export(req)
     if agency is not None:
-        wanted = runtime(request).catalog.agency_innovations(agency)
+        wanted = runtime(request).catalog.published_ids(agency)
         docs = (d for d in docs if d.id in wanted)
     first = next(docs, None)  # surface engine errors before the response starts
 
@@ -228,6 +232,20 @@ def install(app: FastAPI, rt: Runtime) -> None:
         status, body = health_payload(rt)
         return JSONResponse(body, status_code=status)
 
+    @app.get("/readyz", tags=["ops"], summary="Ready: the catalog and the engine answer, and the index agrees with "
+                                             "the catalog (counts, outbox applied, schema, model)",
+             response_model=schemas.Readiness,
+             responses={503: {"model": schemas.Readiness, "description": "Not ready; `problems` says why"}})
+    def readyz():
+        result = consistency.check(lambda: rt.catalog, rt.engine, rt.settings.embed_model, full=False)
+        if not result.ok:
+            logging.getLogger("jippnas").warning("not ready: %s", "; ".join(p.message for p in result.problems))
+        body = {"status": "ready" if result.ok else "not_ready", "engine": rt.settings.engine,
+                "catalog": result.catalog, "index": result.index,
+                "problems": [{"kind": p.kind, "message": _public(p.message), "repair": p.repair}
+                             for p in result.problems]}
+        return JSONResponse(body, status_code=200 if result.ok else 503)
+
     @app.exception_handler(ApiError)
     def _api_error(request: Request, exc: ApiError):
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status,
@@ -251,7 +269,8 @@ def install(app: FastAPI, rt: Runtime) -> None:
             return JSONResponse(error_body("busy", str(exc), {"engine": rt.settings.engine}), status_code=503,
                                 headers={"Retry-After": "2"})
         return JSONResponse(error_body("engine_unavailable", "the search engine is not available, try again later",
-                                       {"engine": rt.settings.engine}), status_code=503)
+                                       {"engine": rt.settings.engine}), status_code=503,
+                            headers={"Retry-After": str(ENGINE_RETRY_SECONDS)})
 
     @app.exception_handler(StarletteHTTPException)
     def _http(request: Request, exc: StarletteHTTPException):
@@ -266,6 +285,11 @@ def install(app: FastAPI, rt: Runtime) -> None:
     def _unexpected(request: Request, exc: Exception):
         logging.getLogger("jippnas").exception("unhandled error on %s", request.url.path)
         return JSONResponse(error_body("internal_error", "unexpected error; it has been logged"), status_code=500)
+
+
+def _public(message: str) -> str:
+    """A problem as callers may read it: the engine's reason names hosts and paths (logged)."""
+    return message.split(": ", 1)[0] if message.startswith("the search engine does not answer") else message
 
 
 def _allowed_methods(request: Request) -> str | None:

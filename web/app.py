@@ -14,6 +14,7 @@ from search_api.runtime import Runtime
 
 from . import api, editor, pages, updating
 from .security import RequestLimits, SecurityHeaders
+from .throttle import Limits, RateLimiter, RequestTimeout, Throttle
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -31,6 +32,12 @@ def create_app(settings: Settings | None = None,
     # FastAPI's own /docs and /redoc load their scripts from a CDN: off; /docs is served locally.
     app = FastAPI(title="JIPPNas Search API", version="1.0", docs_url=None, redoc_url=None,
                   description="Search Indonesia's public-service innovations (KIPP, IGA, InoLAN).")
+    # Innermost: the time limit around the application, then the per-client rate limits (inside
+    # CORS, so a widget on another portal can read its 429); logins share the limiter.
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_storage)
+    app.add_middleware(RequestTimeout, seconds=settings.request_timeout)
+    app.add_middleware(Throttle, limiter=app.state.rate_limiter, limits=Limits.from_settings(settings),
+                       render_page=pages.rate_limited_page)
     api.install(app, Runtime(settings))
     app.state.programme_exports = programme_exports
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -47,10 +54,14 @@ def create_app(settings: Settings | None = None,
     return app
 
 
-def server_config(app: FastAPI, **options) -> "uvicorn.Config":
+def server_config(app, settings: Settings | None = None, **options) -> "uvicorn.Config":
     """How the app is served (the command line and the tests use this). h11 resets the
     connection on a request head over its buffer (16 KiB by default) before the app can answer:
-    a 1 MiB buffer lets RequestLimits answer 414 for any long address instead."""
+    a 1 MiB buffer lets RequestLimits answer 414 for any long address instead. X-Forwarded-For
+    is believed from JIPPNAS_TRUSTED_PROXIES only (the rate limits count per client address)."""
     import uvicorn
 
+    settings = settings or get_settings()
+    if settings.trusted_proxies is not None:
+        options.setdefault("forwarded_allow_ips", settings.trusted_proxies)
     return uvicorn.Config(app, h11_max_incomplete_event_size=1 << 20, **options)

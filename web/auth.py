@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +18,14 @@ from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from limits import parse
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from markupsafe import Markup, escape
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.middleware.sessions import SessionMiddleware
 
 from catalog.accounts import User
 from catalog.services import CatalogService, Identity
+
+from .throttle import RateLimiter
 
 SESSION_COOKIE = "jippnas_session"
 CSRF_COOKIE = "csrftoken"
@@ -45,8 +44,6 @@ class AuthSettings(BaseSettings):
     # Failed logins allowed per e-mail address and per client address (limits' notation).
     login_limit_account: str = "5/15 minutes"
     login_limit_client: str = "20/15 minutes"
-    # Where the counts live: memory:// (one process), or e.g. redis://host:6379 for several.
-    rate_limit_storage: str = "memory://"
 
 
 def secret_key(data_dir: Path, configured: str | None) -> str:
@@ -72,23 +69,22 @@ class LoginLimiter:
     """Counts failed logins per account and per client; a login is refused (429) while
     either is over its limit, whether or not the password would be right."""
 
-    def __init__(self, settings: AuthSettings):
-        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+    def __init__(self, settings: AuthSettings, limiter: RateLimiter):
+        self.limiter = limiter  # the app's one limiter and storage (web/throttle.py)
         self.account = parse(settings.login_limit_account)
         self.client = parse(settings.login_limit_client)
 
     def allowed(self, email: str, client: str) -> bool:
-        return (self.limiter.test(self.account, "login-account", email)
-                and self.limiter.test(self.client, "login-client", client))
+        return (self.limiter.allows(self.account, "login-account", email)
+                and self.limiter.allows(self.client, "login-client", client))
 
     def failed(self, email: str, client: str) -> None:
         self.limiter.hit(self.account, "login-account", email)
         self.limiter.hit(self.client, "login-client", client)
 
     def retry_after(self, email: str, client: str) -> int:
-        resets = [self.limiter.get_window_stats(self.account, "login-account", email).reset_time,
-                  self.limiter.get_window_stats(self.client, "login-client", client).reset_time]
-        return max(1, int(max(resets) - time.time()))
+        return max(self.limiter.retry_after(self.account, "login-account", email),
+                   self.limiter.retry_after(self.client, "login-client", client))
 
 
 @dataclass
@@ -172,10 +168,11 @@ def csrf_field(request: Request) -> Markup:
 
 def install(app: FastAPI, data_dir: Path, https: bool, render_error) -> None:
     """Sessions and CSRF on the app (add before the outer middleware: they run inside it).
-    ``render_error(request, status)`` renders the page shown when a form's CSRF token is wrong."""
+    ``render_error(request, status)`` renders the page shown when a form's CSRF token is wrong;
+    failed logins are counted by the app's limiter (``app.state.rate_limiter``)."""
     settings = AuthSettings()
     key = secret_key(data_dir, settings.secret_key)
-    app.state.auth = AuthState(settings, LoginLimiter(settings))
+    app.state.auth = AuthState(settings, LoginLimiter(settings, app.state.rate_limiter))
 
     async def csrf_failed(scope, send, message_id):
         request = Request(scope)

@@ -202,8 +202,14 @@ def _not_found(request: Request, message: str | None = None):
     return _error(request, 404, "err_not_found", message or i18n.text(_lang(request), "err_not_found_msg"))
 
 
+def rate_limited_page(request: Request, retry_after: int):
+    """What a visitor sees past a rate limit (web/throttle.py)."""
+    return _error(request, 429, "err_rate_limited", i18n.text(_lang(request), "err_rate_limited_msg",
+                                                               seconds=retry_after))
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/healthz", "/openapi.json", "/docs"))
+    return request.url.path.startswith(("/api/", "/healthz", "/readyz", "/openapi.json", "/docs"))
 
 
 def install(app: FastAPI) -> None:

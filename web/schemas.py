@@ -38,7 +38,9 @@ ERRORS = {400: {"model": ErrorBody, "description": "The request body could not b
           413: {"model": ErrorBody, "description": "The request body is larger than JIPPNAS_MAX_BODY_BYTES"},
           414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
-          503: {"model": ErrorBody, "description": "The search engine is not available"}}
+          429: {"model": ErrorBody, "description": "Too many requests from this client (see Retry-After)"},
+          503: {"model": ErrorBody, "description": "The search engine is not available, or the request took too "
+                                                   "long (code `timeout`); see Retry-After"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
 
 
@@ -247,6 +249,20 @@ class ValueCount(BaseModel):
 Stats = create_model(
     "Stats", total=(int, ...), facets=(dict[str, list[ValueCount]], ...),
     **{f.name: (list[ValueCount], ...) for f in CHARTED})
+
+
+class ReadinessProblem(BaseModel):
+    kind: str = Field(description="catalog, engine, schema, model, pending, count")
+    message: str
+    repair: str | None = Field(description="what `jippnas check --fix` does about it: sync, reindex, orphans")
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    engine: str
+    catalog: int | None = Field(description="innovations with a published entry")
+    index: int | None = Field(description="documents in the search index")
+    problems: list[ReadinessProblem]
 
 
 class Health(BaseModel):

@@ -66,11 +66,11 @@ class RequestLimits:
             return
         url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if url_bytes > self.max_url:
-            await _refuse(send, 414, "uri_too_long", f"the address is longer than {self.max_url} bytes")
+            await send_error(send, 414, "uri_too_long", f"the address is longer than {self.max_url} bytes")
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _refuse(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
+            await send_error(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
             return
         received = 0
 
@@ -86,16 +86,20 @@ class RequestLimits:
         try:
             await self.app(scope, counted, send)
         except BodyTooLarge:
-            await _refuse(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
+            await send_error(send, 413, "body_too_large", f"the request body is larger than {self.max_body} bytes")
 
 
 class BodyTooLarge(Exception):
     """A streamed body passed the limit."""
 
 
-async def _refuse(send: Send, status: int, code: str, message: str) -> None:
-    """The API's error shape; short and language-neutral, since no page has been chosen yet."""
-    body = json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+async def send_error(send: Send, status: int, code: str, message: str, details: dict | None = None,
+                     retry_after: int | None = None) -> None:
+    """The API's error shape from a middleware; short and language-neutral, since no page has
+    been chosen yet."""
+    body = json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -187,6 +187,29 @@ class SearchEngine(ABC):
     def health(self) -> dict:
         return {"status": "ok", "engine": self.name, "documents": self.count()}
 
+    @abstractmethod
+    def ids(self) -> set[str]:
+        """Every document id in the index (``jippnas check`` compares them with the catalog)."""
+
+    @abstractmethod
+    def model(self) -> str | None:
+        """The embedding model the index's vectors come from, as recorded by ``set_model``."""
+
+    @abstractmethod
+    def set_model(self, model_id: str) -> None: ...
+
+    @abstractmethod
+    def schema(self) -> tuple[int | None, int]:
+        """(the live index's schema version, or None without an index; the version this code writes)."""
+
+    def orphans(self) -> list[str]:
+        """Indices of this deployment that nothing points to (what a killed rebuild leaves)."""
+        return []
+
+    def remove_orphans(self) -> list[str]:
+        """Delete ``orphans()`` (the next rebuild does it too); returns what was removed."""
+        return []
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 

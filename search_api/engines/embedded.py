@@ -49,6 +49,7 @@ from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, t
 SCHEMA_VERSION = 5  # 5: tantivy + vector matrix (4 was one SQLite file)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
 VECTORS, VECTORS_META, ROWS = "vectors.f32", "vectors.json", "rows.tsv"
+BUILD = "build.json"  # {"model": the embedding model of the generation's vectors}
 WRITER_HEAP = 64_000_000
 MISSING_YEAR = "~~~~"  # sorts after every four-digit year key: documents without a year come last
 ATTEMPTS = 3  # opening or reloading races with a writer deleting files it no longer needs
@@ -341,6 +342,43 @@ class EmbeddedEngine(SearchEngine):
         for other in self.root.iterdir():
             if other.is_dir() and other.name != name:
                 shutil.rmtree(other, ignore_errors=True)
+
+    def ids(self) -> set[str]:
+        state = self._view()
+        hits = state.searcher.search(Query.all_query(), limit=max(1, state.searcher.num_docs)).hits
+        return {state.ids[row] for row in self._rows(state, hits)}
+
+    def model(self) -> str | None:
+        name = self._generation_name()
+        try:
+            return json.loads((self.root / name / BUILD).read_text(encoding="utf-8"))["model"] if name else None
+        except FileNotFoundError:
+            return None
+
+    def set_model(self, model_id: str) -> None:
+        with self._writing():
+            _write_json(self.root / self._generation_name() / BUILD, {"model": model_id})
+
+    def schema(self) -> tuple[int | None, int]:
+        try:
+            live = (self.root / CURRENT).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None, SCHEMA_VERSION
+        version = live.partition("-")[0].removeprefix("s")
+        return (int(version) if version.isdigit() and (self.root / live).is_dir() else None), SCHEMA_VERSION
+
+    def orphans(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        live = self._generation_name()
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and p.name != live)
+
+    def remove_orphans(self) -> list[str]:
+        with self._writing():  # a rebuild holds the lock while its generation is unpublished
+            removed = self.orphans()
+            for name in removed:
+                shutil.rmtree(self.root / name, ignore_errors=True)
+        return removed
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

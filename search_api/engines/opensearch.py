@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,8 @@ MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
 SCHEMA_VERSION = 5  # 5: the activity facet (4: standard BM25, no padding; 3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
+UNAVAILABLE_STATUSES = (429, 502, 503, 504)  # overloaded, or shards not started yet
+NOT_READY_ERRORS = ("index_closed_exception", "cluster_block_exception", "no_shard_available_action_exception")
 WORDS_CACHE_SECONDS = 300
 # For BM25-ranked searches: term statistics from every shard before scoring, so scores (and
 # rankings) do not depend on how documents fall into shards. knn scores (cosine), counts and
@@ -76,14 +79,25 @@ class OpenSearchEngine(SearchEngine):
             return fn(*args, **kwargs)
         except (OSConnectionError, ConnectionTimeout) as exc:
             raise EngineUnavailable(f"OpenSearch at {self.url} is unreachable: {exc.__class__.__name__}") from exc
-        except NotFoundError as exc:
-            if "index_not_found" in str(exc):
-                raise EngineUnavailable(f"index {self.alias!r} does not exist yet: run `jippnas index`") from exc
-            raise
         except TransportError as exc:
-            if exc.status_code in (429, 502, 503, 504):
-                raise EngineUnavailable(f"OpenSearch answered {exc.status_code}: {exc.error}") from exc
-            raise
+            unavailable = self._unavailable(exc.status_code, exc.error)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+
+    def _unavailable(self, status, error_type) -> EngineUnavailable | None:
+        """An error that means "not ready" (shards starting, overloaded, the index missing or
+        closed): a 503 for the caller, who may retry; None for a real error."""
+        if "index_not_found" in str(error_type):
+            return EngineUnavailable(f"index {self.alias!r} does not exist yet: run `jippnas index`")
+        if status in UNAVAILABLE_STATUSES or error_type in NOT_READY_ERRORS:
+            return EngineUnavailable(f"OpenSearch answered {status}: {error_type}")
+        return None
+
+    def _raise_item_error(self, status, error: dict) -> None:
+        """An error inside an _msearch or _mget answer (which itself is a 200)."""
+        error_type = error.get("type", "error")
+        raise self._unavailable(status, error_type) or TransportError(status or 500, error_type, error)
 
     # ---------------------------------------------------------------- index lifecycle
     def _concrete_indices(self) -> list[str]:
@@ -110,6 +124,39 @@ class OpenSearchEngine(SearchEngine):
         elif not all(i.startswith(f"{self.alias}-s{SCHEMA_VERSION}-") for i in current):
             raise EngineUnavailable(f"index {current[0]!r} has an older schema than {SCHEMA_VERSION}: "
                                     "run `jippnas reindex` to rebuild it")
+
+    def ids(self) -> set[str]:
+        hits = helpers.scan(self.client, index=self.alias, query={"_source": False}, size=5000)
+        return {h["_id"] for h in self._call(list, hits)}
+
+    def model(self) -> str | None:
+        try:
+            mappings = self._call(self.client.indices.get_mapping, index=self.alias)
+        except EngineUnavailable as exc:
+            if "does not exist" in str(exc):
+                return None
+            raise
+        return next(iter(mappings.values()))["mappings"].get("_meta", {}).get("model")
+
+    def set_model(self, model_id: str) -> None:
+        self._call(self.client.indices.put_mapping, index=self.alias, body={"_meta": {"model": model_id}})
+
+    def schema(self) -> tuple[int | None, int]:
+        live = [int(m.group(1)) for i in self._concrete_indices() if (m := re.search(r"-s(\d+)-", i[len(self.alias):]))]
+        return (min(live) if live else None), SCHEMA_VERSION
+
+    def orphans(self) -> list[str]:
+        ours = re.compile(rf"{re.escape(self.alias)}-s\d+-\d{{8}}t\d+")
+        found = self._call(self.client.indices.get_alias, index=f"{self.alias}-s*", expand_wildcards="all")
+        return sorted(name for name, info in found.items()
+                      if ours.fullmatch(name) and self.alias not in info.get("aliases", {}))
+
+    def remove_orphans(self) -> list[str]:
+        """Not while another reindex runs: its new index is not behind the alias yet."""
+        removed = self.orphans()
+        for name in removed:
+            self._call(self.client.indices.delete, index=name, ignore_unavailable=True)
+        return removed
 
     def drop(self) -> None:
         """Delete the alias and every index behind it (tests, teardown)."""
@@ -169,9 +216,10 @@ class OpenSearchEngine(SearchEngine):
 
     def delete(self, ids: Sequence[str]) -> None:
         actions = ({"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids)
-        helpers.bulk(self.client, actions, raise_on_error=False, refresh=True)
+        self._call(helpers.bulk, self.client, actions, raise_on_error=False, refresh=True)
 
     def rebuild(self, docs: Iterable[SearchDocument]) -> IndexResult:
+        self.remove_orphans()  # a killed rebuild's index
         stream = iter(docs)
         first = next(stream, None)
         new = self._create_index(_dimension(first), bulk_loading=True)
@@ -304,7 +352,7 @@ class OpenSearchEngine(SearchEngine):
         responses = self._call(self.client.msearch, body=lines)["responses"]
         for resp in responses:
             if "error" in resp:
-                raise TransportError(resp.get("status", 500), resp["error"].get("type", "error"), resp["error"])
+                self._raise_item_error(resp.get("status"), resp["error"])
         return responses
 
     def _semantic_body(self, vector, filters: Filters, k: int) -> dict:
@@ -364,6 +412,8 @@ class OpenSearchEngine(SearchEngine):
         resp = self._call(self.client.mget, index=self.alias, body={"ids": list(ids)}, _source_includes=includes)
         out = {}
         for d in resp["docs"]:
+            if "error" in d:  # e.g. a closed index: per document, not for the whole request
+                self._raise_item_error(None, d["error"])
             if d.get("found"):
                 doc = SearchDocument.from_json(d["_source"]["body"])
                 if with_vectors:
