@@ -16,7 +16,10 @@ from typing import Iterable, Sequence
 
 from .accounts import Accounts, ApiToken, User
 from .record import Innovation
-from .store import Catalog
+from .regions import RegionError, province, resolve_regency
+from .replications import PUBLISHED, Replication, Replications
+from .schema import REPLICATION_STATUSES
+from .store import Catalog, CatalogError
 from .workflow import Entry, EntryNotFound, EntryStore, InvalidEntry
 
 # Which roles may do what. One table, read by every write path (and by the reads of entries
@@ -36,6 +39,10 @@ POLICY: dict[str, frozenset[str]] = {
     "entry.return": frozenset({"curator", "admin"}),
     "entry.verify": frozenset({"curator", "admin"}),
     "entry.publish": frozenset({"curator", "admin"}),
+    # Replication records: the original innovator's agency or the adopter adds one (an editor
+    # must be one of the two); curators verify what editors add, as they verify entries.
+    "replication.add": frozenset({"editor", "curator", "admin"}),
+    "replication.verify": frozenset({"curator", "admin"}),
 }
 
 # How far a role reaches when an action concerns one agency's entry or one programme:
@@ -111,6 +118,7 @@ class CatalogService:
         self.catalog = catalog
         self.accounts = Accounts(catalog)
         self.entries = EntryStore(catalog)
+        self.replications = Replications(catalog)
 
     # ---------------------------------------------------------------- imports and stewards
     def import_entry(self, identity: Identity, record: Innovation, *, source: str, submitted: dict | None,
@@ -219,3 +227,82 @@ class CatalogService:
     def publish_entry(self, identity: Identity, entry_id: str, programme: str) -> Entry:
         self._checked(identity, "entry.publish", entry_id, [programme])
         return self.entries.publish(entry_id, programme, identity.by)
+
+    # ---------------------------------------------------------------- replication records
+    def add_replication(self, identity: Identity, innovation_id: str, data: dict) -> Replication:
+        """Record that an innovation was (or will be) replicated somewhere. ``data``: adopter_agency_id,
+        province, regency_city, year, status, adapted, source, adapted_innovation_id (all optional
+        but one of adopter or region; status defaults to "done"). An editor must belong to the
+        original's agency or be the adopter (the adopter is the editor's agency when not named).
+        Curators' and admins' records are published at once; editors' wait for verification."""
+        require(identity, "replication.add")
+        original = self.catalog.resolve(innovation_id)
+        if original is None:
+            raise CatalogError(f"no innovation or entry with id {innovation_id!r}")
+        innovators = self.replications.agencies_of(original)
+        data = dict(data)
+        if data.get("adopter_agency_id") is None and "editor" in identity.roles and identity.agency_id not in innovators:
+            data["adopter_agency_id"] = identity.agency_id
+        values = self._replication_values(original, data)
+        sides = [*innovators, values["adopter_agency_id"]]
+        if not any(allowed(identity, "replication.add", agency_id=a) for a in sides if a is not None):
+            raise PermissionDenied(identity, "replication.add", "neither the innovator's agency nor the adopter")
+        state = PUBLISHED if allowed(identity, "replication.verify") else "submitted"
+        return self.replications.get(self.replications.add(original, values, state, identity.by))
+
+    def verify_replication(self, identity: Identity, replication_id: int) -> Replication:
+        require(identity, "replication.verify")
+        found = self.replications.get(replication_id)
+        if found is None:
+            raise CatalogError(f"no replication record {replication_id}")
+        self.replications.set_state(replication_id, PUBLISHED)
+        return self.replications.get(replication_id)
+
+    def _replication_values(self, original: str, data: dict) -> dict:
+        """Checked record values; InvalidEntry names every bad field (nothing is written)."""
+        errors: dict[str, str] = {}
+        unknown = set(data) - {"adopter_agency_id", "province", "regency_city", "year", "status", "adapted",
+                               "source", "adapted_innovation_id"}
+        for name in sorted(unknown):
+            errors[name] = "not a field of a replication record"
+        status = data.get("status") or "done"
+        if status not in REPLICATION_STATUSES:
+            errors["status"] = f"one of {', '.join(REPLICATION_STATUSES)}"
+        year = data.get("year")
+        if year is not None and (not isinstance(year, int) or not 1945 <= year <= 2100):
+            errors["year"] = "a year between 1945 and 2100"
+        province_code = regency_code = None
+        if data.get("province"):
+            try:
+                province_code = province(data["province"]).code
+            except ValueError as exc:
+                errors["province"] = str(exc)
+        if data.get("regency_city"):
+            try:
+                regency = resolve_regency(data["regency_city"], data.get("province") if province_code else None)
+                regency_code, province_code = regency.code, regency.province_code
+            except RegionError as exc:
+                errors["regency_city"] = str(exc)
+        adopter = data.get("adopter_agency_id")
+        if adopter is not None:
+            agency = self.accounts.agency(adopter)
+            if agency is None:
+                errors["adopter_agency_id"] = f"no agency {adopter}"
+            elif province_code is None and agency.get("province"):
+                province_code = province(agency["province"]).code
+                if agency.get("regency_city"):
+                    regency_code = resolve_regency(agency["regency_city"], agency["province"]).code
+        adapted_id = data.get("adapted_innovation_id")
+        if adapted_id:
+            adapted_id = self.catalog.resolve(adapted_id)
+            if adapted_id is None:
+                errors["adapted_innovation_id"] = f"no innovation {data['adapted_innovation_id']!r}"
+            elif adapted_id == original:
+                errors["adapted_innovation_id"] = "an innovation is not a replication of itself"
+        if adopter is None and province_code is None and "province" not in errors and "regency_city" not in errors:
+            errors["adopter_agency_id"] = "name the adopting agency or the region it went to"
+        if errors:
+            raise InvalidEntry(errors)
+        text = {k: (" ".join(str(data[k]).split()) or None) if data.get(k) else None for k in ("adapted", "source")}
+        return {"adopter_agency_id": adopter, "province_code": province_code, "regency_code": regency_code,
+                "year": year, "status": status, "adapted_innovation_id": adapted_id or None, **text}

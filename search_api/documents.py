@@ -28,11 +28,15 @@ class SearchDocument:
     record: Innovation  # the leading entry
     entries: list[Innovation] = field(default_factory=list)  # every published entry of this innovation
     vector: np.ndarray | None = None  # float32
+    # Published replication records of this innovation (catalog.replications.Replication.to_json)
+    replications: list[dict] = field(default_factory=list)
 
     @classmethod
-    def from_records(cls, innovation_id: str, records: list[Innovation]) -> "SearchDocument":
+    def from_records(cls, innovation_id: str, records: list[Innovation],
+                     replications: list[dict] | None = None) -> "SearchDocument":
         entries = sorted(records, key=lambda r: r.id)
-        return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries)
+        return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries,
+                   replications=list(replications or []))
 
     @property
     def embed_text(self) -> str:
@@ -56,7 +60,7 @@ class SearchDocument:
 
     def facet_values(self) -> dict[str, list[str]]:
         entries = self.entries or [self.record]
-        return {f.name: f.values_of(self.record, entries) for f in FACETS}
+        return {f.name: f.values_of(self.record, entries, self.replications) for f in FACETS}
 
     @property
     def sort_year(self) -> int | None:
@@ -82,16 +86,17 @@ class SearchDocument:
             "excerpt": _excerpt(r.problem),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
                         for e in self.entries],
+            "replications": len(self.replications),
         }
 
     def to_json(self) -> dict:
         return {"id": self.id, "record": self.record.model_dump(mode="json"),
-                "entries": [e.model_dump(mode="json") for e in self.entries]}
+                "entries": [e.model_dump(mode="json") for e in self.entries], "replications": self.replications}
 
     @classmethod
     def from_json(cls, data: dict) -> "SearchDocument":
         return cls(id=data["id"], record=Innovation(**data["record"]),
-                   entries=[Innovation(**e) for e in data["entries"]])
+                   entries=[Innovation(**e) for e in data["entries"]], replications=data.get("replications", []))
 
 
 def _excerpt(text: str, limit: int = 220) -> str:

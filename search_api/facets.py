@@ -12,6 +12,7 @@ from catalog.record import Innovation
 from catalog.vocabularies import award_classes, vocabulary
 
 Reader = Callable[[Innovation, Sequence[Innovation]], Iterable[str]]  # (leading entry, every entry) → values
+ReplicationReader = Callable[[Sequence[dict]], Iterable[str]]  # the innovation's replication records → values
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Facet:
     value_format: Callable[[str], str] | None = None  # a label built from the value
     collapsed: bool = False  # the sidebar keeps it closed until used (long lists few start from)
     chart: str | None = None  # /statistik draws it, bars ordered by "count" or "value"
+    of_replications: ReplicationReader | None = None  # read from the replication records instead of the entries
 
     def parse(self, raw: str) -> str:
         """Validate one request value; the canonical string form is what engines store."""
@@ -49,7 +51,9 @@ class Facet:
             raise ValueError(f"{self.name}: empty value")
         return value
 
-    def values_of(self, lead: Innovation, entries: Sequence[Innovation]) -> list[str]:
+    def values_of(self, lead: Innovation, entries: Sequence[Innovation], replications: Sequence[dict] = ()) -> list[str]:
+        if self.of_replications is not None:
+            return sorted({str(v) for v in self.of_replications(replications)})
         return sorted({str(v) for v in self.read(lead, entries)})
 
     def label(self, lang: str) -> str:
@@ -66,6 +70,10 @@ class Facet:
 def _lead(attribute: str) -> Reader:
     """The leading entry's value (place, sector… describe the innovation, not a submission)."""
     return lambda lead, _entries: [v] if (v := getattr(lead, attribute)) else []
+
+
+def _none(_lead, _entries) -> list[str]:
+    return []
 
 
 def _boolean(attribute: str) -> Reader:
@@ -90,10 +98,17 @@ FACETS: tuple[Facet, ...] = (
           value_labels={"id": {"true": "Digital", "false": "Non-digital"},
                         "en": {"true": "Digital", "false": "Non-digital"}}),
     Facet("stage", {"id": "Tahapan", "en": "Stage"}, _lead("stage"), value_format=lambda v: v[:1].upper() + v[1:]),
-    Facet("replicated", {"id": "Sudah direplikasi", "en": "Replicated"},
-          lambda _l, entries: ["true" if any(e.replicated_in for e in entries) else "false"], kind="bool",
+    # Replication facets count the catalog's replication records, not the entries' free text.
+    Facet("replicated", {"id": "Sudah direplikasi", "en": "Replicated"}, _none, kind="bool",
+          of_replications=lambda reps: ["true" if reps else "false"],
           value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
                         "en": {"true": "Replicated", "false": "Not replicated"}}),
+    Facet("replications", {"id": "Jumlah replikasi", "en": "Number of replications"}, _none, kind="int",
+          of_replications=lambda reps: [len(reps)], sort="value", collapsed=True),
+    Facet("replication_kit", {"id": "Paket replikasi", "en": "Replication kit"},
+          lambda lead, _entries: ["true" if lead.has_replication_kit else "false"], kind="bool",
+          value_labels={"id": {"true": "Ada paket replikasi", "false": "Belum ada paket replikasi"},
+                        "en": {"true": "Has a replication kit", "false": "No replication kit"}}, collapsed=True),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}
 CHARTED = tuple(f for f in FACETS if f.chart)

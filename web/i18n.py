@@ -224,8 +224,9 @@ TEXT: dict[str, dict[str, str]] = {
 
 MODES = {"id": {"hybrid": "Hibrid", "keyword": "Kata kunci", "semantic": "Semantik"},
          "en": {"hybrid": "Hybrid", "keyword": "Keyword", "semantic": "Semantic"}}
-SORTS = {"id": {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama"},
-         "en": {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest"}}
+SORTS = {"id": {"relevance": "Relevansi", "newest": "Terbaru", "oldest": "Terlama",
+                "most_replicated": "Paling banyak direplikasi"},
+         "en": {"relevance": "Relevance", "newest": "Newest", "oldest": "Oldest", "most_replicated": "Most replicated"}}
 def language(requested: str | None) -> str:
     return requested if requested in TEXT else DEFAULT
 

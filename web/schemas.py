@@ -276,12 +276,19 @@ class EntryFields(BaseModel):
     sustainability: str | None = None
     regulation: str | None = Field(None, description="Dasar hukum (Perbup, SK…)")
     replication: str | None = Field(None, description="Kesiapan replikasi: what another agency needs")
+    replication_staff: str | None = Field(None, description="Staff needed and their skills")
+    replication_time: str | None = Field(None, max_length=200, description="How long setting it up takes")
+    replication_infrastructure: str | None = Field(None, description="Prerequisites: equipment, systems, network")
+    replication_materials: list[str] | None = Field(None, description="SOP, manuals, templates: a title or a link each")
     replicated_in: list[str] | None = None
     sdgs: list[int] | None = Field(None, description="SDG numbers, 1-17")
     stage: Literal["inisiatif", "uji coba", "penerapan"] | None = None
     contact_name: str | None = None
+    contact_unit: str | None = Field(None, description="The unit that answers (bidang, seksi, UPT)")
+    contact_role: str | None = Field(None, description="The contact's position")
     contact_email: str | None = None
     contact_phone: str | None = None
+    contact_website: str | None = Field(None, description="http(s) address")
 
 
 class NewEntry(EntryFields):

@@ -30,7 +30,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Re
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
+SCHEMA_VERSION = 5  # 5: replication facets and sort; 4: standard BM25, no padding (3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
 
@@ -111,6 +111,7 @@ class OpenSearchEngine(SearchEngine):
             "terms": " ".join(doc.keyword_terms()),
             "words": doc.surface_words(),
             "sort_year": doc.sort_year,
+            "replication_count": len(doc.replications),
             "years": [int(y) for y in facets["year"]],
             **{f.name: facets[f.name] for f in FACETS},
             "body": doc.to_json(),
@@ -315,11 +316,13 @@ class OpenSearchEngine(SearchEngine):
                 "aggs": self._facet_aggs(facets)}
         return self._facet_values(self._search(body), facets, size)
 
-    def ordered(self, match, filters, newest_first, offset, limit):
+    def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         order = "desc" if newest_first else "asc"
+        keys = [{"sort_year": {"order": order, "missing": "_last"}}, {"doc_id": "asc"}]
+        if by == "replications":
+            keys.insert(0, {"replication_count": {"order": "desc"}})
         body = {"from": offset, "size": limit, "_source": False, "track_total_hits": True,
-                "query": self._match_query(match, filters),
-                "sort": [{"sort_year": {"order": order, "missing": "_last"}}, {"doc_id": "asc"}]}
+                "query": self._match_query(match, filters), "sort": keys}
         resp = self._search(body)
         hits = resp["hits"]["hits"]
         return Ranked([h["_id"] for h in hits], [0.0] * len(hits), resp["hits"]["total"]["value"])
