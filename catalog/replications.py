@@ -257,9 +257,10 @@ class Replication:
         if self.adopter:
             return ", ".join([self.adopter, *(p for p in (self.regency_city, self.province)
                                              if p and p not in self.adopter)])
+        place = [p for p in (self.regency_city, self.province) if p and p not in (self.text or "")]
         if self.text:
-            return f"{self.text} ({self.province})" if self.province and self.province not in self.text else self.text
-        return ", ".join(p for p in (self.regency_city, self.province) if p)
+            return f"{self.text} ({', '.join(place)})" if place else self.text
+        return ", ".join(place)
 
     def to_json(self) -> dict:
         return {"id": self.id, "innovation_id": self.innovation_id, "adopter": self.adopter,

@@ -12,7 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from search_api.config import Settings, get_settings
 from search_api.runtime import Runtime
 
-from . import api, editor, pages
+from . import api, editor, network, pages, replications_api
 from .security import RequestLimits, SecurityHeaders
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -28,11 +28,13 @@ def create_app(settings: Settings | None = None,
     app = FastAPI(title="JIPPNas Search API", version="1.0", docs_url=None, redoc_url=None,
                   description="Search Indonesia's public-service innovations (KIPP, IGA, InoLAN).")
     api.install(app, Runtime(settings))
+    replications_api.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Swagger UI's files as the pinned fastapi-offline package ships them (pyproject.toml).
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     pages.install(app)
+    network.install(app)
     editor.install(app, settings, after_publish)
     # Outermost last: limits first, then the Host check, then headers on whatever answers.
     app.add_middleware(SecurityHeaders, https=(settings.public_url or "").startswith("https://"))

@@ -74,6 +74,7 @@ class Described(BaseModel):
 class HitSummary(Described):
     excerpt: str = Field(description="The start of the problem statement")
     entries: list[EntryRef] = Field(description="Every published programme entry of the innovation")
+    replications: int = Field(description="Published replication records (where it was replicated)")
 
 
 class Hit(HitSummary):
@@ -148,6 +149,65 @@ def search_parameters(parse):
 
 
 # ---------------------------------------------------------------- innovations
+class ReplicationRecord(BaseModel):
+    """One replication: the original innovation, who adopted it where, how far it got."""
+
+    id: int
+    innovation_id: str = Field(description="The original innovation")
+    adopter: str | None = Field(description="The adopting agency's name, when known")
+    adopter_agency_id: int | None
+    province: str | None = Field(description="Where it went (one of the 38 provinces)")
+    province_code: str | None = Field(description="Kemendagri code, e.g. 63")
+    regency_city: str | None
+    regency_code: str | None = Field(description="Kemendagri code, e.g. 63.03")
+    year: int | None
+    status: Literal["planned", "running", "done", "stopped"]
+    adapted: str | None = Field(description="What was adapted, how")
+    text: str | None = Field(description="The source's own words (imported records)")
+    source: str | None = Field(description="Where the fact comes from")
+    adapted_innovation_id: str | None = Field(description="The adopter's own innovation, adapted from this one")
+    resolved: Literal["agency", "region", "text"] = Field(description="What the record names: an agency (and "
+                                                                       "region), a region only, or only text")
+    state: Literal["submitted", "published", "withdrawn"]
+
+
+class ReplicationList(BaseModel):
+    total: int
+    page: int
+    size: int
+    replications: list[ReplicationRecord]
+
+
+class ReplicationIn(BaseModel):
+    """A replication record entered by the original innovator's agency or by the adopter."""
+
+    model_config = {"extra": "forbid"}
+
+    innovation_id: str = Field(description="The original innovation (innovation or entry id)")
+    adopter_agency_id: int | None = Field(None, description="The adopting agency (an editor adopting it: their own "
+                                                            "agency when left out)")
+    province: str | None = None
+    regency_city: str | None = None
+    year: int | None = None
+    status: Literal["planned", "running", "done", "stopped"] = "done"
+    adapted: str | None = Field(None, max_length=2000, description="What was adapted, how")
+    source: str | None = Field(None, max_length=2000, description="Where the fact comes from (a URL, a letter…)")
+    adapted_innovation_id: str | None = Field(None, description="The adopter's own innovation in the catalog")
+
+
+class ReplicationStat(BaseModel):
+    year: int | None = None
+    from_province: str | None = None
+    to_province: str | None = None
+    sector: str | None = None
+    count: int
+
+
+class ReplicationStats(BaseModel):
+    by: Literal["year", "province", "sector"]
+    rows: list[ReplicationStat]
+
+
 class InnovationRecord(Described):
     entry_id: str = Field(description="The entry whose fields are shown: the one asked for, else the leading one")
     sdgs: list[int]
@@ -155,7 +215,10 @@ class InnovationRecord(Described):
     problem: str
     solution: str
     impact: str
-    replicated_in: list[str]
+    replicated_in: list[str] = Field(description="The programmes' replication text as submitted (see replications)")
+    replications: list[ReplicationRecord] = Field(description="Replication records of this innovation")
+    adapted_from: list[ReplicationRecord] = Field([], description="The chain this innovation was adapted from, "
+                                                                  "nearest first")
     sources: list[str]
     updated_at: datetime
     entries: list[EntryRef]
