@@ -233,7 +233,7 @@ class CatalogService:
         """Record that an innovation was (or will be) replicated somewhere. ``data``: adopter_agency_id,
         province, regency_city, year, status, adapted, source, adapted_innovation_id (all optional
         but one of adopter or region; status defaults to "done"). An editor must belong to the
-        original's agency or be the adopter (the adopter is the editor's agency when not named).
+        original's agency or be the adopter (an editor naming neither adopter nor region is the adopter).
         Curators' and admins' records are published at once; editors' wait for verification."""
         require(identity, "replication.add")
         original = self.catalog.resolve(innovation_id)
@@ -241,8 +241,10 @@ class CatalogService:
             raise CatalogError(f"no innovation or entry with id {innovation_id!r}")
         innovators = self.replications.agencies_of(original)
         data = dict(data)
-        if data.get("adopter_agency_id") is None and "editor" in identity.roles and identity.agency_id not in innovators:
-            data["adopter_agency_id"] = identity.agency_id
+        names_place = data.get("province") or data.get("regency_city")
+        if (data.get("adopter_agency_id") is None and not names_place and "editor" in identity.roles
+                and identity.agency_id not in innovators):
+            data["adopter_agency_id"] = identity.agency_id  # "we replicated it"
         values = self._replication_values(original, data)
         sides = [*innovators, values["adopter_agency_id"]]
         if not any(allowed(identity, "replication.add", agency_id=a) for a in sides if a is not None):

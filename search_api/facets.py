@@ -104,7 +104,7 @@ FACETS: tuple[Facet, ...] = (
           value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
                         "en": {"true": "Replicated", "false": "Not replicated"}}),
     Facet("replications", {"id": "Jumlah replikasi", "en": "Number of replications"}, _none, kind="int",
-          of_replications=lambda reps: [len(reps)], sort="value", collapsed=True),
+          of_replications=lambda reps: [len(reps)], sort="value", value_format="{}×".format, collapsed=True),
     Facet("replication_kit", {"id": "Paket replikasi", "en": "Replication kit"},
           lambda lead, _entries: ["true" if lead.has_replication_kit else "false"], kind="bool",
           value_labels={"id": {"true": "Ada paket replikasi", "false": "Belum ada paket replikasi"},

@@ -190,3 +190,76 @@ def test_replicated_facet_counts_records_and_sort(engine_sample):
     combined = service.search(SearchRequest.parse({"q": ["stunting"], "replicated": ["true"], "mode": ["keyword"]}))
     assert combined["total"] >= 1 and all(h["replications"] >= 1 for h in combined["hits"])
     assert any(h["title"].startswith("Ayo Cegah Stunting") for h in combined["hits"])
+
+
+# ---------------------------------------------------------------- the JSON API
+@pytest.fixture(scope="module")
+def api(sample_catalog):
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app
+
+    rt, _ = sample_catalog
+    Indexer.for_runtime(rt).sync()
+    with TestClient(create_app(rt.settings)) as client:
+        yield client, rt
+
+
+def test_innovation_json_carries_replications_and_adapted_from(api):
+    client, _ = api
+    original = client.get("/api/v1/innovations/kipp-inv-0061").json()
+    [record] = original["replications"]
+    assert (record["adopter"], record["regency_code"], record["resolved"], record["status"]) == (
+        "Pemerintah Kabupaten Banjar", "63.03", "agency", "done")
+    adopter = client.get("/api/v1/innovations/kipp-inv-0129").json()
+    assert adopter["replications"] == [] and [r["innovation_id"] for r in adopter["adapted_from"]] == [original["id"]]
+    assert adopter["adapted_from"][0]["adapted_innovation_id"] == adopter["id"]
+
+
+def test_replications_endpoint_filters_and_exports(api):
+    client, _ = api
+    everything = client.get("/api/v1/replications").json()
+    assert everything["total"] == len(everything["replications"]) >= 9
+    text_only = client.get("/api/v1/replications", params={"resolved": "text"}).json()
+    assert {r["text"] for r in text_only["replications"]} >= {"16 pemerintah provinsi", "8 pemerintah kabupaten/kota",
+                                                             "Sejumlah puskesmas di Bandung"}
+    into = client.get("/api/v1/replications", params={"to_province": "Kalsel"}).json()
+    assert sorted(r["regency_city"] for r in into["replications"]) == ["Kabupaten Banjar", "Kota Banjarmasin"]
+    out = client.get("/api/v1/replications", params={"from_province": "Jawa Barat"}).json()
+    assert [r["text"] for r in out["replications"]] == ["16 pemerintah provinsi", "8 pemerintah kabupaten/kota"]
+    planned = client.get("/api/v1/replications", params=[("status", "planned"), ("year_from", "2022")]).json()
+    assert [r["year"] for r in planned["replications"]] == [2024]
+    bad = client.get("/api/v1/replications", params={"to_province": "Atlantis"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["parameter"] == "to_province"
+    assert client.get("/api/v1/replications", params={"status": "finished"}).status_code == 422
+    assert client.get("/api/v1/replications", params={"innovation": "nope"}).status_code == 404
+    csv_text = client.get("/api/v1/replications", params={"format": "csv", "to_province": "Kalimantan Selatan"}).text
+    lines = csv_text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("id,innovation_id,original_title,from_province,adopter") and len(lines) == 3
+    assert any(line.split(",")[3] == "Kalimantan Utara" for line in lines[1:])
+    by_year = client.get("/api/v1/replications/stats", params={"by": "year"}).json()["rows"]
+    assert {r["year"]: r["count"] for r in by_year} == {2021: 2, 2024: 2, None: 7}  # 11 records after the re-import test
+    flows = client.get("/api/v1/replications/stats", params={"by": "province", "format": "csv"}).text
+    assert "Kalimantan Utara,Kalimantan Selatan,1" in flows
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/v1/replications", "/api/v1/replications/stats", "/api/v1/replications/{replication_id}/verify"} <= set(paths)
+
+
+def test_adding_through_the_api_checks_the_policy(api):
+    client, rt = api
+    svc = CatalogService(rt.catalog)
+    innovator = next(a["id"] for a in rt.catalog.agency_rows() if a["name"] == "Pemerintah Kota Padang")
+    outsider, _ = svc.add_agency(ADMIN, "Dinas Kesehatan Kota Bogor", "kota", "Jawa Barat", "Kota Bogor")
+    _, token = svc.create_token(ADMIN, innovator)
+    _, outsider_token = svc.create_token(ADMIN, outsider)
+    body = {"innovation_id": "kipp-inv-0065", "regency_city": "Kota Bukittinggi", "year": 2023, "status": "running",
+            "adapted": "posyandu remaja"}
+    refused = client.post("/api/v1/replications", json=body, headers={"Authorization": f"Bearer {outsider_token}"})
+    assert refused.status_code == 403
+    bad = client.post("/api/v1/replications", json={**body, "regency_city": "Bukit"},
+                      headers={"Authorization": f"Bearer {token}"})
+    assert bad.status_code == 422 and bad.json()["error"]["details"]["parameter"] == "regency_city"
+    made = client.post("/api/v1/replications", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["state"], made.json()["province"]) == ("submitted", "Sumatera Barat")
+    assert client.post("/api/v1/replications", json=body).status_code == 401
