@@ -339,6 +339,11 @@ class Replications:
                     replications.c.entry_id.in_(ids[start:start + 500]))))]
         return sorted(out, key=lambda r: (r.entry_id, r.id))
 
+    def submitted(self) -> list[Replication]:
+        """Records entered by people and waiting for a curator."""
+        with self.db.connect() as conn:
+            return [_record(r) for r in conn.execute(_order(_select().where(replications.c.state == "submitted")))]
+
     def get(self, replication_id: int) -> Replication | None:
         with self.db.connect() as conn:
             row = conn.execute(_select().where(replications.c.id == replication_id)).first()

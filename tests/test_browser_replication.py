@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from catalog.services import CatalogService, Identity
 from indexer.pipeline import Indexer
 from jippnas.cli import sample_paths
 from search_api.runtime import Runtime
@@ -16,6 +17,8 @@ from tests.conftest import make_settings, serve_app
 from tests.test_browser import browser, page, shot, total  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.browser
+ADMIN = Identity("admin", frozenset({"admin"}), via="test")
+PASSWORD = "a long password for tests"
 
 KIT = {"id": "rep-kit-1", "title": "Posyandu Keliling Sleman (Pokel)", "acronym": "Pokel",
        "agency": "Dinas Kesehatan Kabupaten Sleman", "agency_level": "kabupaten", "province": "DI Yogyakarta",
@@ -41,6 +44,10 @@ def net_site(tmp_path_factory):
     settings = make_settings(data / "data")
     rt = Runtime(settings)
     Indexer.for_runtime(rt).import_files([*sample_paths(), extra])
+    svc = CatalogService(rt.catalog)
+    padang = next(a["id"] for a in rt.catalog.agency_rows() if a["name"] == "Pemerintah Kota Padang")
+    svc.add_user(ADMIN, "operator@padang.go.id", PASSWORD, "editor", agency_id=padang)
+    svc.add_user(ADMIN, "kurator@kipp.go.id", PASSWORD, "curator", programme="KIPP")
     rt.close()
     with serve_app(settings) as url:
         yield url
@@ -155,3 +162,49 @@ def test_replicated_facet_and_most_replicated_sort(page, net_site):
     assert titles == ["Posyandu Keliling Sleman (Pokel)"]  # the only innovation with a kit
     shot(page, "replication-problem-kit")
     assert not page.errors
+
+
+def _sign_in(browser, site, email):  # noqa: F811 - the browser fixture
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="id-ID")
+    page = context.new_page()
+    page.goto(f"{site}/masuk")
+    page.get_by_label("Alamat e-mail").fill(email)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url(re.compile(r"/kelola$"))
+    return context, page
+
+
+def test_the_innovator_records_a_replication_and_a_curator_verifies_it(browser, net_site):  # noqa: F811
+    context, editor = _sign_in(browser, net_site, "operator@padang.go.id")
+    editor.goto(f"{net_site}/inovasi/kipp-inv-0065")
+    editor.get_by_role("link", name=re.compile("Catat replikasinya")).click()
+    editor.wait_for_url(re.compile(r"/kelola/replikasi\?inovasi=jip-"))
+    assert editor.get_by_text("Ayo Cegah Stunting (Ayo Ceting) — Pemerintah Kota Padang").is_visible()
+    editor.get_by_label("Provinsi").select_option("Sumatera Barat")
+    editor.get_by_label("Kabupaten/kota tujuan").fill("Bukit")  # not a kab/kota: refused, named, kept
+    editor.get_by_label("Tahun").fill("2023")
+    editor.get_by_label("Berjalan").check()
+    editor.get_by_label("Apa yang diadaptasi").fill("Kelas ibu hamil, tanpa aplikasi")
+    editor.get_by_role("button", name="Simpan catatan replikasi").click()
+    shot(editor, "replication-form-error")
+    assert "unknown kabupaten/kota 'Bukit'" in editor.locator("#err-regency_city").inner_text()
+    assert editor.get_by_label("Apa yang diadaptasi").input_value() == "Kelas ibu hamil, tanpa aplikasi"
+    editor.get_by_label("Kabupaten/kota tujuan").fill("Kota Bukittinggi")
+    editor.get_by_role("button", name="Simpan catatan replikasi").click()
+    assert "menunggu verifikasi kurator" in editor.locator("p.notice").inner_text()
+    shot(editor, "replication-form")
+    editor.goto(f"{net_site}/inovasi/kipp-inv-0065")
+    assert "Bukittinggi" not in editor.locator("section.spread").inner_text()  # not verified yet
+    context.close()
+
+    context, curator = _sign_in(browser, net_site, "kurator@kipp.go.id")
+    curator.goto(f"{net_site}/kelola/replikasi")
+    waiting = curator.locator("section[aria-labelledby=waiting] li")
+    assert waiting.count() == 1 and "Kota Bukittinggi" in waiting.inner_text()
+    waiting.get_by_role("button", name="Verifikasi dan terbitkan").click()
+    assert "diverifikasi dan diterbitkan" in curator.locator("p.notice").inner_text()
+    curator.goto(f"{net_site}/inovasi/kipp-inv-0065")
+    spread = curator.locator("section.spread").inner_text()
+    assert "Kota Bukittinggi, Sumatera Barat · 2023" in spread and "Berjalan" in spread
+    context.close()
