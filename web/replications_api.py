@@ -42,7 +42,8 @@ def _province(name: str | None, parameter: str) -> str | None:
 @router.get("/replications", summary="Replication records, filtered; format=csv or jsonl exports every match",
             response_model=schemas.ReplicationList, responses={
                 200: {"description": "A page of records (json) or every match (csv, jsonl)",
-                      "content": {"text/csv": {}, "application/x-ndjson": {}}}, **schemas.ERRORS})
+                      "content": {"text/csv": {}, "application/x-ndjson": {}}}, **schemas.NOT_FOUND,
+                **schemas.ERRORS})
 def list_replications(
         request: Request,
         innovation: str | None = Query(None, description="An innovation (or entry) id: its replications"),
@@ -54,6 +55,8 @@ def list_replications(
         format: Literal["json", "csv", "jsonl"] = Query("json"),
         page: int = Query(1, ge=1, le=10_000), size: int = Query(100, ge=1, le=MAX_SIZE)):
     catalog = runtime(request).catalog
+    innovation, from_province, to_province = (v.strip() or None if v else None
+                                              for v in (innovation, from_province, to_province))
     innovation_id = None
     if innovation is not None:
         innovation_id = catalog.resolve(innovation)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from search_api.facets import CHARTED, FACETS, Facet
 from search_api.query import MAX_PAGE, MAX_SIZE, MODES, SORTS
@@ -113,8 +113,15 @@ def facet_value(facet: Facet) -> Any:
     if facet.kind == "bool":
         return Literal["true", "false"]
     if facet.kind == "int":
-        return Annotated[int, Field(ge=facet.bounds[0], le=facet.bounds[1])]
+        return Annotated[int, BeforeValidator(_not_boolean), Field(ge=facet.bounds[0], le=facet.bounds[1])]
     return str
+
+
+def _not_boolean(value: Any) -> Any:
+    """JSON true/false is not a count (pydantic would read false as 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number, not true or false")
+    return value
 
 
 def search_parameters(parse):
