@@ -89,7 +89,8 @@ def test_keyword_same_set_facets_and_top(pair, q, filters):
 def test_semantic_same_neighbours(pair, q):
     ref, eng = pair
     a, b = run(ref, q=q, mode="semantic", size=100), run(eng, q=q, mode="semantic", size=100)
-    assert a["total"] == b["total"] == 100
+    assert a["total"] == b["total"] > 0
+    assert facet_table(a) == facet_table(b)
     assert {h["id"] for h in a["hits"]} == {h["id"] for h in b["hits"]}
     assert [h["id"] for h in a["hits"][:10]] == [h["id"] for h in b["hits"][:10]] or \
         max(abs(x["score"] - y["score"]) for x, y in zip(a["hits"][:10], b["hits"][:10])) < 1e-5
@@ -140,3 +141,57 @@ def test_hybrid_date_sort_lists_the_relevance_set_in_year_order(engine_sample, s
     years = [h["year"] if h["year"] is not None else (-1 if sort == "newest" else 10_000) for h in pages]
     assert years == sorted(years, reverse=sort == "newest")
     assert len({h["id"] for h in pages}) == len(pages)
+
+
+# ---------------------------------------------------------------- the result set (issue 10)
+
+NONSENSE = ["xyzzyqwerty", "qqq www", "asdf qwer zxcv"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "keyword"])
+def test_nonsense_finds_nothing(engine_sample, mode):
+    """Gibberish reaches z 3.6-4.0 against the corpus background in e5, above the best real
+    neighbours of many real queries: with no word the corpus knows it must clear the noise
+    ceiling by a margin, so it finds nothing (it found "100 inovasi")."""
+    for q in NONSENSE:
+        got = run(engine_sample, q=q, mode=mode)
+        assert (got["total"], got["hits"]) == (0, []), q
+        assert all(v["count"] == 0 for f in got["facets"].values() for v in f["values"]), q
+
+
+def all_hits(rt, **params):
+    hits, page = [], 1
+    while True:
+        got = run(rt, size=100, page=page, **params)
+        hits += got["hits"]
+        if len(hits) >= got["total"] or not got["hits"]:
+            return got, hits
+        page += 1
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+@pytest.mark.parametrize("q", ["stunting", "ibu hamil melahirkan di rumah", "maternal health", QUERIES[0]])
+def test_total_is_the_sum_of_a_single_valued_facet_plus_the_records_without_it(engine_sample, mode, q):
+    got, hits = all_hits(engine_sample, q=q, mode=mode, facet_size=100)
+    assert len(hits) == got["total"] == len({h["id"] for h in hits}) > 0
+    for name in ("province", "sector"):
+        counted = sum(v["count"] for v in got["facets"][name]["values"])
+        assert counted + sum(1 for h in hits if not h[name]) == got["total"], name
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_date_sort_lists_exactly_the_relevance_set(engine_sample, sort):
+    for q, filters in (("stunting", {"province": "Jawa Timur"}), ("ibu hamil melahirkan di rumah", {})):
+        by_relevance, relevant = all_hits(engine_sample, q=q, **filters)
+        by_date, dated = all_hits(engine_sample, q=q, sort=sort, **filters)
+        assert by_date["total"] == by_relevance["total"]
+        assert [h["id"] for h in dated] != [] and {h["id"] for h in dated} == {h["id"] for h in relevant}
+
+
+def test_a_filtered_topic_is_not_padded_with_neighbours(engine_sample):
+    """"stunting" in Jawa Timur listed every Jawa Timur record (48) in hybrid mode, since
+    the 100 nearest were always in the set; now meaning alone admits only a few."""
+    keyword = run(engine_sample, q="stunting", mode="keyword", province="Jawa Timur")
+    hybrid = run(engine_sample, q="stunting", province="Jawa Timur")
+    everything = run(engine_sample, province="Jawa Timur")
+    assert keyword["total"] <= hybrid["total"] <= keyword["total"] + 3 < everything["total"]

@@ -83,6 +83,7 @@ def test_bulk_failures_are_reported_per_document(os_runtime):
 
 
 def test_hybrid_search_with_facets_is_one_msearch(os_runtime, monkeypatch):
+    os_runtime.service._corpus()  # the vector sample is taken once per index state, not per search
     client = os_runtime.engine.client
     calls: list[str] = []
     for name in ("msearch", "search", "count"):

@@ -92,23 +92,37 @@ def test_filters_apply_before_ranking_in_every_mode(engine_sample):
         assert all(h["province"] == "Jawa Timur" for h in result["hits"]), mode
 
 
-def by_hand_zscores(hits: list[dict]) -> tuple[dict[str, float], float]:
-    scores = np.array([h["score"] for h in hits])
-    z = (scores - scores.mean()) / scores.std()
-    return dict(zip((h["id"] for h in hits), z)), z[-1] - 1
+def by_hand_zscores(ids: list[str], scores: list[float]) -> tuple[dict[str, float], float]:
+    values = np.array(scores)
+    z = (values - values.mean()) / values.std()
+    return dict(zip(ids, z)), z[-1] - 1
+
+
+FUSED_QUERY = "antrean panjang mengurus akta kelahiran"
+
+
+def legs(rt, q):
+    """Each leg straight from the engine, the threshold for being a result by meaning alone,
+    and the result set: keyword matches plus the neighbours at least that similar."""
+    service = rt.service
+    vector = service._embed_query(q)
+    keyword = rt.engine.keyword(service._keyword_terms(q, None), Filters(), 1000)
+    semantic = rt.engine.semantic(vector, Filters(), 100)
+    threshold = service.min_similarity(vector, q)[0]
+    members = set(keyword.ids) | {d for d, s in zip(semantic.ids, semantic.scores) if s >= threshold}
+    return keyword, semantic, members
 
 
 def test_hybrid_fuses_standardised_leg_scores(engine_sample):
     """fused = 0.55·z(BM25) + 0.45·z(cosine), z over each leg's top 100, a leg's k-th z - 1
-    for documents it did not return (computed here by hand from the two single-leg searches)."""
-    q = "antrean panjang mengurus akta kelahiran"
-    kw = search(engine_sample, q=q, mode="keyword", size=100)
-    sem = search(engine_sample, q=q, mode="semantic", size=100)
-    assert kw["total"] < 100  # the keyword leg is complete, so both sides see the same documents
-    hyb = search(engine_sample, q=q, mode="hybrid", size=10, explain="true")
-    assert hyb["total"] == len({h["id"] for h in kw["hits"]} | {h["id"] for h in sem["hits"]})
-    (kz, k_missing), (sz, s_missing) = by_hand_zscores(kw["hits"]), by_hand_zscores(sem["hits"])
-    fused = {d: 0.55 * kz.get(d, k_missing) + 0.45 * sz.get(d, s_missing) for d in {*kz, *sz}}
+    for documents it did not return, listing only the result set (computed here by hand from
+    the engine's two legs)."""
+    kw, sem, members = legs(engine_sample, FUSED_QUERY)
+    assert kw.total < 100  # the keyword leg is complete, so both sides see the same documents
+    hyb = search(engine_sample, q=FUSED_QUERY, mode="hybrid", size=10, explain="true")
+    assert hyb["total"] == len(members) < len(set(kw.ids) | set(sem.ids))
+    (kz, k_missing), (sz, s_missing) = by_hand_zscores(kw.ids, kw.scores), by_hand_zscores(sem.ids, sem.scores)
+    fused = {d: 0.55 * kz.get(d, k_missing) + 0.45 * sz.get(d, s_missing) for d in members}
     assert [h["id"] for h in hyb["hits"]] == sorted(fused, key=lambda d: (-fused[d], d))[:10]
     top = hyb["hits"][0]["explain"]
     assert top["fused_score"] == pytest.approx(fused[hyb["hits"][0]["id"]], abs=1e-3)
@@ -116,13 +130,20 @@ def test_hybrid_fuses_standardised_leg_scores(engine_sample):
 
 
 def test_rrf_fusion_is_kept_as_a_setting(engine_sample):
-    q = "antrean panjang mengurus akta kelahiran"
-    kw = search(engine_sample, q=q, mode="keyword", size=100)
-    sem = search(engine_sample, q=q, mode="semantic", size=100)
+    kw, sem, members = legs(engine_sample, FUSED_QUERY)
     service = SearchService(engine_sample.engine, engine_sample.embedder, engine_sample.catalog, fusion="rrf")
-    hyb = service.search(SearchRequest(q=q, mode="hybrid", size=10))
-    fused = rrf([[h["id"] for h in kw["hits"]], [h["id"] for h in sem["hits"]]])
-    assert [h["id"] for h in hyb["hits"]] == sorted(fused, key=lambda d: (-fused[d], d))[:10]
+    hyb = service.search(SearchRequest(q=FUSED_QUERY, mode="hybrid", size=10))
+    fused = rrf([kw.ids, sem.ids])
+    assert [h["id"] for h in hyb["hits"]] == sorted((d for d in fused if d in members), key=lambda d: (-fused[d], d))[:10]
+
+
+def test_semantic_mode_ranks_the_result_set_by_meaning(engine_sample):
+    kw, sem, members = legs(engine_sample, FUSED_QUERY)
+    got = search(engine_sample, q=FUSED_QUERY, mode="semantic", size=100)
+    assert got["total"] == len(members)
+    by_meaning = [d for d in sem.ids if d in members]
+    assert [h["id"] for h in got["hits"]][: len(by_meaning)] == by_meaning
+
 
 
 def test_pagination_is_consistent(engine_sample):
@@ -192,6 +213,25 @@ def test_shared_terms_leave_out_words_found_everywhere(engine_sample):
     items = engine_sample.service.similar("iga-inv-0069", 10)
     shown = [w for i in items for w in i["why"]["shared_terms"]]
     assert shown and all(frequencies[w.lower()] <= 0.10 * n for w in shown)
+    analyzer = get_analyzer()
+    for item in items:  # one word per concept: not "Ibu", "IBU" and "ibu", nor "hamil" and "kehamilan"
+        stems = [analyzer.terms(w)[0] for w in item["why"]["shared_terms"]]
+        assert len(stems) == len(set(stems)), item["why"]["shared_terms"]
+
+
+def test_similarity_is_told_as_a_percentile_and_a_band(engine_sample):
+    """e5's cosines all lie within 0.75-0.9 ("Kemiripan 88%" for nearly everything, 79% for
+    gibberish): the percentile against the corpus spreads them, and the band says whether
+    the document would be a result by meaning alone."""
+    items = engine_sample.service.similar("kipp-inv-0003", 10)
+    by_cosine = sorted(items, key=lambda i: (-i["why"]["semantic_similarity"], -i["why"]["similarity_percentile"]))
+    percentiles = [i["why"]["similarity_percentile"] for i in by_cosine]
+    assert percentiles == sorted(percentiles, reverse=True) and 90 <= percentiles[0] <= 100
+    order = ["distant", "related", "close", "very_close"]
+    bands = [order.index(i["why"]["similarity_band"]) for i in by_cosine]
+    assert bands == sorted(bands, reverse=True) and bands[0] >= order.index("close")
+    problem = engine_sample.service.similar_problems("xyzzyqwerty", Filters(), 10)
+    assert problem["total"] == 0 and problem["hits"] == []
 
 
 def test_a_burst_of_new_queries_gets_busy_not_a_stall(sample, monkeypatch):

@@ -232,7 +232,7 @@ def test_every_string_has_both_languages():
 
 
 def test_search_within_a_facet(client):
-    html = client.get("/", params={"q": "sekolah", "facet_q_province": "sulawesi"}).text
+    html = client.get("/", params={"q": "masyarakat", "facet_q_province": "sulawesi"}).text
     block = re.search(r'<details class="facet" id="facet-province".*?</details>', html, re.S).group(0)
     names = re.findall(r'<span class="name">([^<]+)</span>', block)
     assert names and all("Sulawesi" in n for n in names)

@@ -253,8 +253,13 @@ class History(BaseModel):
 
 
 class SimilarWhy(BaseModel):
-    semantic_similarity: float
-    shared_terms: list[str]
+    semantic_similarity: float = Field(description="Cosine similarity of the embeddings (e5's lie within 0.75-0.9)")
+    similarity_percentile: float | None = Field(
+        description="Share of innovations (in %) less similar to the query: the readable form of the cosine")
+    similarity_band: Literal["very_close", "close", "related", "distant"] | None = Field(
+        description="very_close: beyond what unrelated texts reach; close: similar enough to be a result by "
+                    "meaning alone; related; distant")
+    shared_terms: list[str] = Field(description="Words it shares with the query, one per concept, no common ones")
 
 
 class SimilarItem(HitSummary):

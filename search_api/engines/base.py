@@ -23,12 +23,29 @@ class EngineUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Near:
+    """Documents whose cosine similarity to a query vector is at least ``min_similarity``
+    (hashable, so a match can key the engines' per-request caches)."""
+
+    vector_bytes: bytes
+    min_similarity: float
+
+    @classmethod
+    def of(cls, vector: np.ndarray, min_similarity: float) -> "Near":
+        return cls(np.asarray(vector, dtype=np.float32).tobytes(), float(min_similarity))
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(self.vector_bytes, dtype=np.float32)
+
+
+@dataclass(frozen=True)
 class Match:
-    """A result set before filters: documents containing any of ``terms`` plus the
-    documents named in ``ids``; ``everything`` for an empty query."""
+    """A result set before filters: documents containing any of ``terms`` plus those
+    ``near`` the query vector; ``everything`` for an empty query."""
 
     terms: tuple[str, ...] = ()
-    ids: tuple[str, ...] = ()
+    near: Near | None = None
     everything: bool = False
 
 
@@ -67,16 +84,20 @@ class Retrieval:
     terms: tuple[str, ...] = ()
     keyword_depth: int | None = None  # None: no keyword leg
     vector: np.ndarray | None = None  # None: no semantic leg
-    k: int = 100
+    k: int = 100  # the semantic leg's depth, for ranking
+    min_similarity: float | None = None  # documents this similar are in the result set by meaning alone
     everything: bool = False  # empty query: every document passing the filters
     facet_groups: tuple[FacetGroup, ...] = ()
     facet_size: int = 30
 
-    def match(self, semantic_ids: Sequence[str]) -> "Match":
+    def match(self) -> "Match":
         if self.everything:
             return ALL
         terms = self.terms if self.keyword_depth is not None else ()
-        return Match(terms=terms, ids=tuple(semantic_ids))
+        near = None
+        if self.vector is not None and self.min_similarity is not None:
+            near = Near.of(self.vector, self.min_similarity)
+        return Match(terms=terms, near=near)
 
 
 @dataclass
@@ -147,24 +168,20 @@ class SearchEngine(ABC):
             keyword = self.keyword(spec.terms, spec.filters, spec.keyword_depth)
         if spec.vector is not None:
             semantic = self.semantic(spec.vector, spec.filters, spec.k)
-        match = spec.match(semantic.ids if semantic else ())
-        total = self._total(spec, match, keyword, semantic)
+        match = spec.match()
+        # The similarity threshold is absolute, so one match serves every facet group.
+        total = keyword.total if keyword is not None and match.near is None else \
+            self.ordered(match, spec.filters, True, 0, 0).total
         facets: dict[str, FacetCounts] = {}
         for group in spec.facet_groups:
-            group_match = match
-            if group.filters != spec.filters and spec.vector is not None and not spec.everything:
-                group_match = spec.match(self.semantic(spec.vector, group.filters, spec.k).ids)
-            facets.update(self.facet_counts(group_match, group.filters, group.names, spec.facet_size))
+            facets.update(self.facet_counts(match, group.filters, group.names, spec.facet_size))
         return Retrieved(keyword, semantic, total, facets)
 
-    def _total(self, spec: Retrieval, match: Match, keyword: Ranked | None, semantic: Ranked | None) -> int:
-        if keyword is not None and semantic is None:
-            return keyword.total
-        if semantic is not None and keyword is None:
-            return semantic.total
-        if keyword is not None and semantic is not None and keyword.total <= len(keyword.ids):
-            return keyword.total + len(set(semantic.ids) - set(keyword.ids))
-        return self.ordered(match, spec.filters, True, 0, 0).total
+    @abstractmethod
+    def vector_sample(self, limit: int) -> np.ndarray:
+        """Up to ``limit`` document vectors, the same ones each time while the index is
+        unchanged (every vector when there are fewer): the background a query's
+        similarities are judged against."""
 
     @abstractmethod
     def word_frequencies(self) -> dict[str, int]:

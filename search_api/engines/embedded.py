@@ -431,8 +431,13 @@ class EmbeddedEngine(SearchEngine):
             base = Query.all_query()
         else:
             should = [self._terms_query(match.terms)] if match.terms else []
-            if match.ids:
-                should.append(_any_of("id", match.ids))
+            if match.near is not None:
+                state = self._view()
+                sims = self._similarities(state, match.near.vector)
+                close = np.flatnonzero(sims >= match.near.min_similarity)
+                near = [state.ids[r] for r in self._live(state, close, None, set())]
+                if near:
+                    should.append(_any_of("id", near))
             base = Query.boolean_query([(Occur.Should, q) for q in should]) if should else Query.empty_query()
         return self._filtered(base, self._filter_query(filters))
 
@@ -560,18 +565,13 @@ class EmbeddedEngine(SearchEngine):
         _remember_size(state, match, filters, found.count)
         return Ranked(ids, [0.0] * len(ids), found.count)
 
-    def _total(self, spec, match, keyword, semantic):
+    def vector_sample(self, limit):
         state = self._view()
-        if keyword is not None and semantic is not None and keyword.total > len(keyword.ids):
-            # |keyword ∪ semantic| = |keyword| + |semantic| - the semantic hits that match a term
-            both = self._filtered(_any_of("id", semantic.ids),
-                                  self._match_query(Match(terms=spec.terms), spec.filters))
-            shared = state.searcher.search(both, 1, count=True).count if semantic.ids else 0
-            total = keyword.total + len(semantic.ids) - shared
-        else:
-            total = super()._total(spec, match, keyword, semantic)
-        _remember_size(state, match, spec.filters, total)
-        return total
+        hits = state.searcher.search(Query.all_query(), max(state.searcher.num_docs, 1), count=False).hits
+        live = sorted((state.ids[row], row) for row in self._rows(state, hits))
+        step = max(1, -(-len(live) // max(limit, 1)))
+        rows = [row for _, row in live[::step]]
+        return np.asarray(state.matrix[rows], dtype=np.float32) if rows else np.zeros((0, 0), np.float32)
 
     def fetch(self, ids, with_vectors=False):
         wanted = list(dict.fromkeys(ids))

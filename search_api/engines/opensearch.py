@@ -25,7 +25,7 @@ from opensearchpy.exceptions import ConnectionTimeout, NotFoundError, TransportE
 from ..documents import SearchDocument
 from ..facets import FACETS
 from ..query import Filters
-from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Retrieval, Retrieved,
+from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Near, Ranked, Retrieval, Retrieved,
                    SearchEngine, top_values)
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
@@ -196,8 +196,8 @@ class OpenSearchEngine(SearchEngine):
         query: dict = {"bool": {"filter": self._filter_clauses(filters)}}
         if not match.everything:
             should = self._terms_should(match.terms)
-            if match.ids:
-                should.append({"ids": {"values": list(match.ids)}})
+            if match.near is not None:
+                should.append(self._near_clause(match.near))
             if not should:
                 should = [{"match_none": {}}]
             query["bool"].update(should=should, minimum_should_match=1)
@@ -292,13 +292,24 @@ class OpenSearchEngine(SearchEngine):
         return Retrieved(keyword, semantic, total, facets)
 
     def _group_query(self, spec: Retrieval, filters: Filters) -> dict:
-        if spec.everything:
-            return {"bool": {"filter": self._filter_clauses(filters)}}
-        should = list(self._terms_should(spec.terms)) if spec.keyword_depth is not None else []
-        if spec.vector is not None:
-            should.append(self._knn_query(spec.vector, filters, spec.k))
-        return {"bool": {"filter": self._filter_clauses(filters), "should": should or [{"match_none": {}}],
-                         "minimum_should_match": 1}}
+        return self._match_query(spec.match(), filters)
+
+    @staticmethod
+    def _near_clause(near: Near) -> dict:
+        """Radial search: every document at least this similar (Lucene's cosinesimil score is
+        (1 + cos) / 2), however many."""
+        return {"knn": {"embedding": {"vector": near.vector.tolist(), "min_score": (1 + near.min_similarity) / 2}}}
+
+    def vector_sample(self, limit):
+        # Sorted by id, every document when there are fewer than ``limit``; a seeded random
+        # sample beyond (both are the same set each time while the index is unchanged).
+        body: dict = {"size": min(limit, 10_000), "_source": ["embedding"], "sort": [{"doc_id": "asc"}]}
+        if self.count() > limit:
+            body = {"size": min(limit, 10_000), "_source": ["embedding"],
+                    "query": {"function_score": {"random_score": {"seed": 1, "field": "_seq_no"}}}}
+        hits = self._search(body)["hits"]["hits"]
+        vectors = [h["_source"]["embedding"] for h in hits if h.get("_source", {}).get("embedding")]
+        return np.asarray(vectors, dtype=np.float32) if vectors else np.zeros((0, 0), np.float32)
 
     @staticmethod
     def _facet_aggs(names) -> dict:
