@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from .identity import _squash, agency_key
 from .regions import RegionError, province, province_by_code, regency_by_code, resolve_regency
-from .schema import REPLICATION_STATUSES, agencies, entries, outbox, replications
+from .schema import agencies, entries, outbox, replications
 
 PUBLISHED = "published"
 # Words that say how far a replication got; the first that matches decides, else "done"
@@ -119,13 +119,6 @@ def parse(text: str) -> Parsed:
     local = _LOCAL_NAME.match(adapted or "")
     return Parsed(text=text, year=int(years[-1]) if years else None, status=_status(text), adapted=adapted,
                   local_name=local.group(1).strip() if local else None, **_place(main.strip()))
-
-
-def resolution(row) -> str:
-    """What a record was resolved to: "agency" (and so a region), "region" or "text"."""
-    if row.adopter_agency_id is not None:
-        return "agency"
-    return "region" if row.province_code else "text"
 
 
 # ---------------------------------------------------------------- writes (inside a transaction)
@@ -248,7 +241,10 @@ class Replication:
 
     @property
     def resolved(self) -> str:
-        return resolution(self)
+        """What the record names: "agency" (and so a region), "region" only, or only "text"."""
+        if self.adopter_agency_id is not None:
+            return "agency"
+        return "region" if self.province_code else "text"
 
     @property
     def where(self) -> str:

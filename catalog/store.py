@@ -47,7 +47,9 @@ class Revision:
     comment: str | None
 
     def to_json(self) -> dict:
-        return {"entry_id": self.entry_id, "number": self.number, "at": self.at.isoformat(), "by": self.by,
+        # SQLite hands timestamps back without their zone; they were written in UTC.
+        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)
+        return {"entry_id": self.entry_id, "number": self.number, "at": at.isoformat(), "by": self.by,
                 "status": self.status, "changed": sorted(self.changes), "changes": self.changes,
                 "comment": self.comment}
 
@@ -120,7 +122,9 @@ class Catalog:
                 if record.replicated_in and conn.execute(sa.select(replication_rows.c.id).where(
                         replication_rows.c.entry_id == record.id).limit(1)).first() is None:
                     # a catalog from before replication records: derive them once
-                    self._replications(conn, record, row.innovation_id, _now())
+                    now = _now()
+                    self._replications(conn, record, row.innovation_id, now)
+                    self._touch(conn, row.innovation_id, now)
                 return "unchanged"
             now, content = _now(), record.model_dump(mode="json")
             values = dict(content=content, submitted=submitted, content_hash=digest, updated_at=now,

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from catalog.hubs import hubs
 from catalog.record import Innovation
-from catalog.regions import province as province_named, regencies
+from catalog.regions import province as province_named, province_names, regencies
 from catalog.replications import Replication, Replications
 from catalog.schema import REPLICATION_STATUSES
 from search_api.query import Filters, SearchRequest
@@ -82,7 +82,7 @@ def profile(catalog, doc, lang: str) -> dict:
         "by_status": [(s, by_status[s]) for s in REPLICATION_STATUSES if by_status[s]],
         "adapted_from": [(r, origins[r.innovation_id]) for r in chain],
         "adopters": origins,
-        "spread_map": tile_map(spread, lambda name: hub_href(name),
+        "spread_map": tile_map(spread, hub_href,
                                lambda name, n: i18n.text(lang, "map_spread_label", province=name, n=n),
                                {origin: "origin"} if origin else None) if records else None,
         "kit": kit,
@@ -126,11 +126,10 @@ def national(service, catalog, colour_by: str, lang: str) -> dict:
     values = into if colour_by == "replications" else innovations
     label_key = "map_replications_label" if colour_by == "replications" else "map_innovations_label"
     rows = []
-    for tile in tile_map(innovations, hub_href, lambda *_: "").tiles:
-        hub = known.get(tile.name)
-        rows.append({"province": tile.name, "href": hub_href(tile.name), "search": search_href(province=tile.name),
-                     "innovations": innovations.get(tile.name, 0), "into": into.get(tile.name, 0),
-                     "out": out.get(tile.name, 0), "hub": hub})
+    for name in province_names():
+        rows.append({"province": name, "href": hub_href(name), "search": search_href(province=name),
+                     "innovations": innovations.get(name, 0), "into": into.get(name, 0), "out": out.get(name, 0),
+                     "hub": known.get(name)})
     return {
         "map": tile_map(values, hub_href,
                         lambda name, n: i18n.text(lang, label_key, province=name, n=n, into=into.get(name, 0),

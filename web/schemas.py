@@ -113,7 +113,7 @@ def facet_value(facet: Facet) -> Any:
     if facet.kind == "bool":
         return Literal["true", "false"]
     if facet.kind == "int":
-        return Annotated[int, BeforeValidator(_not_boolean), Field(ge=facet.bounds[0], le=facet.bounds[1])]
+        return Annotated[int, Field(ge=facet.bounds[0], le=facet.bounds[1]), BeforeValidator(_not_boolean)]
     return str
 
 
