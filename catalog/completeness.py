@@ -19,8 +19,9 @@ from .vocabularies import vocabulary
 # The record fields an entry form may set (the rest are the catalog's or the agency's).
 FORM_FIELDS = ("title", "acronym", "problem", "target_group", "solution", "novelty", "is_digital", "sector",
                "impact", "evidence", "sources", "resources", "budget", "budget_source", "stakeholders",
-               "sustainability", "regulation", "replication", "replicated_in", "sdgs", "stage", "year",
-               "contact_name", "contact_email", "contact_phone")
+               "sustainability", "regulation", "replication", "replication_staff", "replication_time",
+               "replication_infrastructure", "replication_materials", "replicated_in", "sdgs", "stage", "year",
+               "contact_name", "contact_unit", "contact_role", "contact_email", "contact_phone", "contact_website")
 # Every programme needs these (the record cannot be published without them).
 ALWAYS_REQUIRED = ("title", "problem", "solution")
 STAGES = ("inisiatif", "uji coba", "penerapan")  # IGA's tahapan; stored lower-case like imports

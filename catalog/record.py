@@ -16,8 +16,11 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 ().-]{5,24}")
 # Optional free-text fields the entry form adds; left out of ``content`` while empty.
 ENTRY_TEXT_FIELDS = ("target_group", "novelty", "evidence", "resources", "budget_source", "stakeholders",
-                     "sustainability", "regulation", "replication", "contact_name")
-ENTRY_FIELDS = (*ENTRY_TEXT_FIELDS, "budget", "contact_email", "contact_phone")
+                     "sustainability", "regulation", "replication", "contact_name",
+                     "replication_staff", "replication_time", "replication_infrastructure", "contact_unit",
+                     "contact_role")
+ENTRY_FIELDS = (*ENTRY_TEXT_FIELDS, "budget", "contact_email", "contact_phone", "contact_website",
+                "replication_materials")
 # Who to contact is for the programmes' curators, not the public: left out of public pages,
 # exports and the public history.
 PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
@@ -67,9 +70,18 @@ class Innovation(BaseModel):
     sustainability: str | None = None  # keberlanjutan: how it keeps running
     regulation: str | None = None  # dasar hukum (Perbup, SK…)
     replication: str | None = None  # kesiapan replikasi: what another agency needs to copy it
+    # Replication readiness (issue 12): what another agency needs to copy it, beside budget,
+    # budget_source and regulation above.
+    replication_staff: str | None = None  # staff and the skills they need
+    replication_time: str | None = None  # how long setting it up takes ("3 bulan")
+    replication_infrastructure: str | None = None  # prerequisites: equipment, systems, network
+    replication_materials: list[str] | None = None  # SOP, manuals, templates: a title or a link each
     contact_name: str | None = None
+    contact_unit: str | None = None  # the unit that answers (bidang, seksi, UPT)
+    contact_role: str | None = None  # the contact's position
     contact_email: str | None = None
     contact_phone: str | None = None
+    contact_website: str | None = None
     updated_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
 
     @field_validator("acronym", "province", "regency_city", "award", "sector", "stage", *ENTRY_TEXT_FIELDS,
@@ -77,6 +89,29 @@ class Innovation(BaseModel):
     @classmethod
     def _optional_text(cls, value):
         return _blank_to_none(value)
+
+    @field_validator("contact_website", mode="before")
+    @classmethod
+    def _website(cls, value):
+        value = _blank_to_none(value)
+        if value is not None and not re.match(r"^https?://[^\s/]+\.[^\s]+$", value):
+            raise ValueError(f"not a web address (http:// or https://): {value!r}")
+        return value
+
+    @field_validator("replication_materials", mode="before")
+    @classmethod
+    def _materials(cls, value):
+        if isinstance(value, list):
+            value = [" ".join(v.split()) for v in value if isinstance(v, str) and v.strip()]
+            return value or None
+        return value
+
+    @property
+    def has_replication_kit(self) -> bool:
+        """What the problem page's "with a replication kit" means: a public channel to reach
+        the innovator (e-mail, phone or website) and a how-to (materials, or what it takes)."""
+        channel = self.contact_email or self.contact_phone or self.contact_website
+        return bool(channel and (self.replication_materials or self.replication))
 
     @field_validator("contact_email")
     @classmethod

@@ -190,3 +190,35 @@ def resolve_regency(value: str, province: str | None = None) -> Regency:
 def province_of(regency_name: str) -> str:
     """Province of a kabupaten/kota ("Kabupaten Sleman" → "DI Yogyakarta"); RegionError as `resolve_regency`."""
     return _province_by_code()[resolve_regency(regency_name).province_code].name
+
+
+def province(value: str) -> Province:
+    """The province any spelling `normalize_province` accepts names (ValueError otherwise)."""
+    return _province(value)
+
+
+def province_by_code(code: str) -> Province:
+    return _province_by_code()[code]
+
+
+@lru_cache(maxsize=1)
+def _regency_by_code() -> dict[str, Regency]:
+    return {r.code: r for r in _all_regencies()}
+
+
+def regency_by_code(code: str) -> Regency:
+    return _regency_by_code()[code]
+
+
+def slug(name: str) -> str:
+    """A region's name in a URL: "DI Yogyakarta" → "di-yogyakarta"."""
+    return _key(name).replace(" ", "-")
+
+
+@lru_cache(maxsize=1)
+def _province_by_slug() -> dict[str, Province]:
+    return {slug(p.name): p for p in provinces()}
+
+
+def province_by_slug(value: str) -> Province | None:
+    return _province_by_slug().get(value)

@@ -172,3 +172,34 @@ campaign_innovations = sa.Table(
     sa.Column("campaign_id", sa.Integer, sa.ForeignKey("campaigns.id"), primary_key=True),
     sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), primary_key=True),
 )
+
+# ---------------------------------------------------------------- replication network (0004)
+# Who replicated which innovation, where. ``innovation_id`` is the original; the adopter is an
+# agency (when the record's text or the person entering it names one) and a region by its
+# Kemendagri code (a province "63" or a kabupaten/kota "63.03"). Imported records come from
+# an entry's replication field (``entry_id``, ``text`` as the source wrote it) and keep what
+# could not be resolved as text. ``adapted_innovation_id`` is the adopter's own innovation
+# when it is one of ours: that innovation is "adapted from" ``innovation_id``.
+REPLICATION_STATUSES = ("planned", "running", "done", "stopped")
+REPLICATION_STATES = ("submitted", "published", "withdrawn")  # entered by hand: submitted until verified
+
+replications = sa.Table(
+    "replications", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), nullable=False, index=True),
+    sa.Column("entry_id", sa.String(200), sa.ForeignKey("entries.id"), index=True),  # imported from this entry
+    sa.Column("adopter_agency_id", sa.Integer, sa.ForeignKey("agencies.id")),
+    sa.Column("province_code", sa.String(2)),  # where it went: the province…
+    sa.Column("regency_code", sa.String(5)),  # …and the kab/kota when known
+    sa.Column("year", sa.Integer),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("adapted", sa.Text),  # what was adapted, how
+    sa.Column("local_name", sa.Text),  # the adopter's name for it ("sebagai Jempol Pelanduk")
+    sa.Column("text", sa.Text),  # the source's own words (imports), kept whatever was resolved
+    sa.Column("source", sa.Text),  # where the fact comes from: a URL or "kipp-inv-0061 (replikasi)"
+    sa.Column("adapted_innovation_id", sa.String(40), sa.ForeignKey("innovations.id"), index=True),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)

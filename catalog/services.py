@@ -17,7 +17,10 @@ from typing import Iterable, Sequence
 
 from .accounts import Accounts, ApiToken, User
 from .record import Innovation
-from .store import Catalog
+from .regions import RegionError, province, resolve_regency
+from .replications import PUBLISHED, Replication, Replications
+from .schema import REPLICATION_STATUSES
+from .store import Catalog, CatalogError
 from .updating import Campaign, Confirmation, InnovationState, UpdatingStore
 from .workflow import Entry, EntryNotFound, EntryStore, InvalidEntry
 
@@ -41,6 +44,10 @@ POLICY: dict[str, frozenset[str]] = {
     "innovation.confirm": frozenset({"editor", "admin"}),
     "campaign.open": frozenset({"admin"}),
     "updating.read": frozenset({"editor", "curator", "admin"}),
+    # Replication records: the original innovator's agency or the adopter adds one (an editor
+    # must be one of the two); curators verify what editors add, as they verify entries.
+    "replication.add": frozenset({"editor", "curator", "admin"}),
+    "replication.verify": frozenset({"curator", "admin"}),
 }
 
 # How far a role reaches when an action concerns one agency's entry or one programme:
@@ -118,6 +125,7 @@ class CatalogService:
         self.accounts = Accounts(catalog)
         self.entries = EntryStore(catalog)
         self.updating = UpdatingStore(catalog)
+        self.replications = Replications(catalog)
 
     # ---------------------------------------------------------------- imports and stewards
     def import_entry(self, identity: Identity, record: Innovation, *, source: str, submitted: dict | None,
@@ -250,3 +258,84 @@ class CatalogService:
         if agency_id is None and not allowed(identity, "updating.read", agency_id=NO_AGENCY):
             agency_id = identity.agency_id  # an identity that reaches no agency but its own sees its own
         return self.updating.states(campaign, agency_id)
+
+    # ---------------------------------------------------------------- replication records
+    def add_replication(self, identity: Identity, innovation_id: str, data: dict) -> Replication:
+        """Record that an innovation was (or will be) replicated somewhere. ``data``: adopter_agency_id,
+        province, regency_city, year, status, adapted, source, adapted_innovation_id (all optional
+        but one of adopter or region; status defaults to "done"). An editor must belong to the
+        original's agency or be the adopter (an editor naming neither adopter nor region is the adopter).
+        Curators' and admins' records are published at once; editors' wait for verification."""
+        require(identity, "replication.add")
+        original = self.catalog.resolve(innovation_id)
+        if original is None:
+            raise CatalogError(f"no innovation or entry with id {innovation_id!r}")
+        innovators = self.replications.agencies_of(original)
+        data = dict(data)
+        names_place = data.get("province") or data.get("regency_city")
+        if (data.get("adopter_agency_id") is None and not names_place and "editor" in identity.roles
+                and identity.agency_id not in innovators):
+            data["adopter_agency_id"] = identity.agency_id  # "we replicated it"
+        values = self._replication_values(original, data)
+        sides = [*innovators, values["adopter_agency_id"]]
+        if not any(allowed(identity, "replication.add", agency_id=a) for a in sides if a is not None):
+            raise PermissionDenied(identity, "replication.add", "neither the innovator's agency nor the adopter")
+        state = PUBLISHED if allowed(identity, "replication.verify") else "submitted"
+        return self.replications.get(self.replications.add(original, values, state, identity.by))
+
+    def verify_replication(self, identity: Identity, replication_id: int) -> Replication:
+        require(identity, "replication.verify")
+        found = self.replications.get(replication_id)
+        if found is None:
+            raise CatalogError(f"no replication record {replication_id}")
+        self.replications.set_state(replication_id, PUBLISHED)
+        return self.replications.get(replication_id)
+
+    def _replication_values(self, original: str, data: dict) -> dict:
+        """Checked record values; InvalidEntry names every bad field (nothing is written)."""
+        errors: dict[str, str] = {}
+        unknown = set(data) - {"adopter_agency_id", "province", "regency_city", "year", "status", "adapted",
+                               "source", "adapted_innovation_id"}
+        for name in sorted(unknown):
+            errors[name] = "not a field of a replication record"
+        status = data.get("status") or "done"
+        if status not in REPLICATION_STATUSES:
+            errors["status"] = f"one of {', '.join(REPLICATION_STATUSES)}"
+        year = data.get("year")
+        if year is not None and (not isinstance(year, int) or not 1945 <= year <= 2100):
+            errors["year"] = "a year between 1945 and 2100"
+        province_code = regency_code = None
+        if data.get("province"):
+            try:
+                province_code = province(data["province"]).code
+            except ValueError as exc:
+                errors["province"] = str(exc)
+        if data.get("regency_city"):
+            try:
+                regency = resolve_regency(data["regency_city"], data.get("province") if province_code else None)
+                regency_code, province_code = regency.code, regency.province_code
+            except RegionError as exc:
+                errors["regency_city"] = str(exc)
+        adopter = data.get("adopter_agency_id")
+        if adopter is not None:
+            agency = self.accounts.agency(adopter)
+            if agency is None:
+                errors["adopter_agency_id"] = f"no agency {adopter}"
+            elif province_code is None and agency.get("province"):
+                province_code = province(agency["province"]).code
+                if agency.get("regency_city"):
+                    regency_code = resolve_regency(agency["regency_city"], agency["province"]).code
+        adapted_id = data.get("adapted_innovation_id")
+        if adapted_id:
+            adapted_id = self.catalog.resolve(adapted_id)
+            if adapted_id is None:
+                errors["adapted_innovation_id"] = f"no innovation {data['adapted_innovation_id']!r}"
+            elif adapted_id == original:
+                errors["adapted_innovation_id"] = "an innovation is not a replication of itself"
+        if adopter is None and province_code is None and "province" not in errors and "regency_city" not in errors:
+            errors["adopter_agency_id"] = "name the adopting agency or the region it went to"
+        if errors:
+            raise InvalidEntry(errors)
+        text = {k: (" ".join(str(data[k]).split()) or None) if data.get(k) else None for k in ("adapted", "source")}
+        return {"adopter_agency_id": adopter, "province_code": province_code, "regency_code": regency_code,
+                "year": year, "status": status, "adapted_innovation_id": adapted_id or None, **text}

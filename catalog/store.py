@@ -19,10 +19,12 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from . import replications
 from .identity import agency_key, identity_key, innovation_id_for
 from .record import PRIVATE_FIELDS, Innovation
 from .schema import (agencies, campaign_innovations, confirmations, entries, innovation_aliases, innovations, outbox,
                      revisions, sync_state)
+from .schema import replications as replication_rows
 
 INDEXED_STATUS = "published"
 # The programme column of an entry entered in JIPPNas itself (``workflow``): never indexed, nor
@@ -51,7 +53,9 @@ class Revision:
         return Revision(self.entry_id, self.number, self.at, self.by, self.status, changes, self.comment)
 
     def to_json(self) -> dict:
-        return {"entry_id": self.entry_id, "number": self.number, "at": self.at.isoformat(), "by": self.by,
+        # SQLite hands timestamps back without their zone; they were written in UTC.
+        at = self.at if self.at.tzinfo else self.at.replace(tzinfo=timezone.utc)
+        return {"entry_id": self.entry_id, "number": self.number, "at": at.isoformat(), "by": self.by,
                 "status": self.status, "changed": sorted(self.changes), "changes": self.changes,
                 "comment": self.comment}
 
@@ -121,6 +125,12 @@ class Catalog:
                                          entries.c.revision, entries.c.innovation_id)
                                .where(entries.c.id == record.id)).first()
             if row is not None and row.content_hash == digest:
+                if record.replicated_in and conn.execute(sa.select(replication_rows.c.id).where(
+                        replication_rows.c.entry_id == record.id).limit(1)).first() is None:
+                    # a catalog from before replication records: derive them once
+                    now = _now()
+                    self._replications(conn, record, row.innovation_id, now)
+                    self._touch(conn, row.innovation_id, now)
                 return "unchanged"
             now, content = _now(), record.model_dump(mode="json")
             values = dict(content=content, submitted=submitted, content_hash=digest, updated_at=now,
@@ -131,13 +141,32 @@ class Catalog:
                 conn.execute(entries.insert().values(id=record.id, innovation_id=innovation_id, source=source,
                                                      status=INDEXED_STATUS, revision=1, link_fixed=False, **values))
                 self._revise(conn, record.id, 1, now, by, INDEXED_STATUS, _changes({}, record.content()), None)
+                self._replications(conn, record, innovation_id, now)
                 self._touch(conn, innovation_id, now)
                 return "new"
             old = {k: v for k, v in row.content.items() if k != "updated_at"}
             conn.execute(entries.update().where(entries.c.id == record.id).values(revision=row.revision + 1, **values))
             self._revise(conn, record.id, row.revision + 1, now, by, row.status, _changes(old, record.content()), None)
+            self._replications(conn, record, row.innovation_id, now)
             self._touch(conn, row.innovation_id, now)
             return "changed"
+
+    def _replications(self, conn: sa.Connection, record: Innovation, innovation_id: str, now: datetime) -> None:
+        """The entry's replication field as records (replacing those imported from it before)."""
+        unlinked = replications.sync_imported(conn, record.id, innovation_id, record.replicated_in, now,
+                                              f"{record.programme} {record.id}")
+        for other in unlinked:
+            self._touch(conn, other, now)
+
+    def link_adaptations(self) -> int:
+        """Find adopters' own innovations for replication records that name them (see
+        ``replications.link_adaptations``); returns how many innovations changed."""
+        with self.db.begin() as conn:
+            now = _now()
+            touched = replications.link_adaptations(conn, now)
+            for innovation_id in sorted(touched):
+                self._touch(conn, innovation_id, now)
+            return len(touched)
 
     def withdraw(self, some_id: str, reason: str, by: str) -> list[str]:
         """Withdraw an entry, or every entry of an innovation: it leaves search, its
@@ -179,6 +208,8 @@ class Catalog:
                              .values(innovation_id=keep))
                 conn.execute(innovation_aliases.insert().values(alias=merged, innovation_id=keep))
                 self._move_updating(conn, merged, keep)
+                for original in replications.follow_link(conn, merged, keep):
+                    self._touch(conn, original, now)
                 conn.execute(innovations.delete().where(innovations.c.id == merged))
                 self._touch(conn, merged, now)
             self._touch(conn, keep, now)
@@ -198,6 +229,7 @@ class Catalog:
             now = _now()
             new_id = self._new_innovation(conn, entry_id, now)
             self._move(conn, entry, new_id, now, by, comment)
+            replications.follow_unlink(conn, entry_id, new_id)
             self._touch(conn, entry.innovation_id, now)
             self._touch(conn, new_id, now)
             return new_id

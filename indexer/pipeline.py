@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+from catalog.replications import Replication, Replications
 from catalog.services import CatalogService, Identity
 from catalog.store import Catalog
 from search_api.documents import SearchDocument
@@ -31,6 +32,20 @@ class ImportReport:
     per_file: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: dict[str, list[str]] = field(default_factory=dict)  # per file: how it was read (encoding assumed)
     unreadable: list[str] = field(default_factory=list)  # whole files that could not be read
+    entry_ids: list[str] = field(default_factory=list)  # entries accepted
+    replications: list[Replication] = field(default_factory=list)  # records from the accepted entries' replication fields
+
+    def replication_counts(self) -> dict[str, int]:
+        """How the replication text of this import resolved: to an agency (and region), a region only, or not."""
+        counts = {"agency": 0, "region": 0, "text": 0}
+        for r in self.replications:
+            counts[r.resolved] += 1
+        return counts
+
+    def replication_summary(self) -> str:
+        c = self.replication_counts()
+        return (f"replications: {len(self.replications)} records ({c['agency']} resolved to an agency, "
+                f"{c['region']} to a region only, {c['text']} kept as text)")
 
     @property
     def rejected(self) -> int:
@@ -77,6 +92,8 @@ class Indexer:
         report = ImportReport()
         for path in paths:
             self._import_file(Path(path), fmt, report)
+        self.catalog.link_adaptations()
+        report.replications = Replications(self.catalog).of_entries(report.entry_ids)
         report.embedded, failures = self.sync()
         for doc_id, reason in failures:
             report.rejects.append(Reject("(search engine)", "document", doc_id, reason, doc_id))
@@ -109,6 +126,7 @@ class Indexer:
                 stats["rejected"] += len(rejects)
                 continue
             stats["accepted"] += 1
+            report.entry_ids.append(record.id)
             outcome = self.writes.import_entry(self.identity, record, source=record.id.split("-", 1)[0],
                                                submitted=row.raw, origin=f"file:{Path(row.file).name} {row.position}")
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -134,9 +152,7 @@ class Indexer:
         for start in range(0, len(pending), BATCH):
             batch = pending[start : start + BATCH]
             ids = [innovation_id for innovation_id, _ in batch]
-            activity = self.writes.updating.activities(ids)
-            docs = [SearchDocument.from_records(i, records, _facts(i, activity))
-                    for i, records in self.catalog.published(ids)]
+            docs = self._documents(self.catalog.published(ids))
             embedded += self._embed(docs)
             failed = dict(self.engine.index(docs).failures) if docs else {}
             gone = sorted(set(ids) - {d.id for d in docs})
@@ -161,16 +177,14 @@ class Indexer:
         progress = Progress(self.catalog.count_published(), "reindexing") if self.show_progress else None
         counter = {"embedded": 0}
 
-        activity = self.writes.updating.activities()
-
         def documents() -> Iterator[SearchDocument]:
-            batch: list[SearchDocument] = []
-            for innovation_id, records in self.catalog.published():
-                batch.append(SearchDocument.from_records(innovation_id, records, _facts(innovation_id, activity)))
+            batch: list[tuple[str, list]] = []
+            for found in self.catalog.published():
+                batch.append(found)
                 if len(batch) == BATCH:
-                    yield from self._embedded(batch, counter, progress)
+                    yield from self._embedded(self._documents(batch), counter, progress)
                     batch = []
-            yield from self._embedded(batch, counter, progress)
+            yield from self._embedded(self._documents(batch), counter, progress)
 
         self._fail_on(self.engine.rebuild(documents()))
         self.engine.set_model(self._embedder().model_id)
@@ -179,6 +193,16 @@ class Indexer:
         self.catalog.reset_sync(key)
         self.catalog.mark_synced(key, upto)
         return counter["embedded"]
+
+    def _documents(self, published) -> list[SearchDocument]:
+        """Search documents of (innovation id, published entries) pairs, with what the catalog
+        knows of each innovation beyond its entries (``SearchDocument.facts``): its confirmed
+        activity (pemutakhiran) and its published replication records."""
+        published = list(published)
+        ids = [i for i, _ in published]
+        activity, found = self.writes.updating.activities(ids), Replications(self.catalog).of(ids)
+        return [SearchDocument.from_records(i, records, _facts(activity.get(i), [r.to_json() for r in found[i]]))
+                for i, records in published]
 
     def _embedded(self, batch: list[SearchDocument], counter: dict, progress: Progress | None):
         counter["embedded"] += self._embed(batch)
@@ -202,6 +226,8 @@ class Indexer:
             raise RuntimeError(f"{len(result.failures)} documents were not indexed: {detail}")
 
 
-def _facts(innovation_id: str, activity: dict[str, str]) -> dict[str, str]:
-    """The catalog's facts about an innovation that search documents carry (``SearchDocument.facts``)."""
-    return {"activity": activity[innovation_id]} if innovation_id in activity else {}
+def _facts(activity: str | None, replications: list[dict]) -> dict:
+    facts: dict = {"replications": replications} if replications else {}
+    if activity:
+        facts["activity"] = activity
+    return facts

@@ -46,6 +46,11 @@ def cmd_index(args) -> int:
         for note in report.notes.get(name, []):
             print(f"{name}: {note}")
     print(report.summary())
+    if report.replications:
+        print(report.replication_summary())
+        for r in report.replications:
+            if r.resolved == "text":
+                print(f"replication kept as text: {r.entry_id}: {r.text}")
     if report.read == 0:
         return 2
     return 1 if report.rejects else 0

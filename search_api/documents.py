@@ -29,14 +29,19 @@ class SearchDocument:
     entries: list[Innovation] = field(default_factory=list)  # every published entry of this innovation
     vector: np.ndarray | None = None  # float32
     # What the catalog knows of the innovation beyond its entries: "activity" (berlanjut | vakum,
-    # its latest confirmation in pemutakhiran), absent while never confirmed.
-    facts: dict[str, str] = field(default_factory=dict)
+    # its latest confirmation in pemutakhiran; absent while never confirmed) and "replications"
+    # (its published replication records, catalog.replications.Replication.to_json; absent: none).
+    facts: dict = field(default_factory=dict)
 
     @classmethod
     def from_records(cls, innovation_id: str, records: list[Innovation],
-                     facts: dict[str, str] | None = None) -> "SearchDocument":
+                     facts: dict | None = None) -> "SearchDocument":
         entries = sorted(records, key=lambda r: r.id)
         return cls(id=innovation_id, record=max(entries, key=_completeness), entries=entries, facts=facts or {})
+
+    @property
+    def replications(self) -> list[dict]:
+        return self.facts.get("replications", [])
 
     @property
     def embed_text(self) -> str:
@@ -86,6 +91,7 @@ class SearchDocument:
             "excerpt": _excerpt(r.problem),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
                         for e in self.entries],
+            "replications": len(self.replications),
         }
 
     def to_json(self) -> dict:

@@ -13,8 +13,8 @@ from catalog.vocabularies import award_classes, vocabulary
 
 Reader = Callable[[Innovation, Sequence[Innovation]], Iterable[str]]  # (leading entry, every entry) → values
 # Facts the catalog keeps about the innovation itself rather than in its entries (its
-# confirmed activity: "berlanjut" or "vakum"), by name → the facet's values.
-FactsReader = Callable[[Mapping[str, str]], Iterable[str]]
+# confirmed activity, its replication records; SearchDocument.facts) → the facet's values.
+FactsReader = Callable[[Mapping], Iterable]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Facet:
         return value
 
     def values_of(self, lead: Innovation, entries: Sequence[Innovation],
-                  facts: Mapping[str, str] | None = None) -> list[str]:
+                  facts: Mapping | None = None) -> list[str]:
         found = self.from_facts(facts or {}) if self.from_facts else self.read(lead, entries)
         return sorted({str(v) for v in found})
 
@@ -96,14 +96,22 @@ FACETS: tuple[Facet, ...] = (
           value_labels={"id": {"true": "Digital", "false": "Non-digital"},
                         "en": {"true": "Digital", "false": "Non-digital"}}),
     Facet("stage", {"id": "Tahapan", "en": "Stage"}, _lead("stage"), value_format=lambda v: v[:1].upper() + v[1:]),
-    Facet("replicated", {"id": "Sudah direplikasi", "en": "Replicated"},
-          lambda _l, entries: ["true" if any(e.replicated_in for e in entries) else "false"], kind="bool",
-          value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
-                        "en": {"true": "Replicated", "false": "Not replicated"}}),
     Facet("activity", {"id": "Keberlanjutan", "en": "Continuing"},
           from_facts=lambda facts: [facts["activity"]] if facts.get("activity") else [],
           value_labels={"id": {"berlanjut": "Berlanjut", "vakum": "Vakum (berhenti)"},
                         "en": {"berlanjut": "Continuing", "vakum": "Stopped"}}),
+    # Replication facets count the catalog's replication records, not the entries' free text.
+    Facet("replicated", {"id": "Sudah direplikasi", "en": "Replicated"}, kind="bool",
+          from_facts=lambda facts: ["true" if facts.get("replications") else "false"],
+          value_labels={"id": {"true": "Sudah direplikasi", "false": "Belum direplikasi"},
+                        "en": {"true": "Replicated", "false": "Not replicated"}}),
+    Facet("replications", {"id": "Jumlah replikasi", "en": "Number of replications"}, kind="int",
+          from_facts=lambda facts: [len(facts.get("replications", ()))], sort="value", value_format="{}×".format,
+          collapsed=True),
+    Facet("replication_kit", {"id": "Paket replikasi", "en": "Replication kit"},
+          lambda lead, _entries: ["true" if lead.has_replication_kit else "false"], kind="bool",
+          value_labels={"id": {"true": "Ada paket replikasi", "false": "Belum ada paket replikasi"},
+                        "en": {"true": "Has a replication kit", "false": "No replication kit"}}, collapsed=True),
 )
 FACETS_BY_NAME = {f.name: f for f in FACETS}
 CHARTED = tuple(f for f in FACETS if f.chart)

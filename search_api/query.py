@@ -7,7 +7,7 @@ from typing import Container, Iterable, Mapping, Sequence
 from .facets import FACETS_BY_NAME
 
 MODES = ("hybrid", "keyword", "semantic")
-SORTS = ("relevance", "newest", "oldest")
+SORTS = ("relevance", "newest", "oldest", "most_replicated")
 MAX_SIZE = 100
 MAX_PAGE = 100  # with MAX_SIZE, pages reach result 10,000 (OpenSearch's result window); the export gives all
 

@@ -231,7 +231,8 @@ class SearchService:
         depth = req.offset + req.size + (self.semantic_k if req.mode == "hybrid" else 0)
         plan = self._plan(req, depth, self.facet_groups(req.filters))
         if plan.ranked is None or req.sort != "relevance":
-            ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size)
+            ordered = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", req.offset, req.size,
+                                          by=_order_by(req.sort))
             page_ids, total = ordered.ids, ordered.total
         else:
             page_ids, total = plan.ranked[req.offset : req.offset + req.size], plan.total
@@ -343,11 +344,17 @@ class SearchService:
             total, source = plan.total, plan.ranked
         for offset in range(0, total, chunk):
             if source is None:
-                ids = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", offset, chunk).ids
+                ids = self.engine.ordered(plan.match, req.filters, req.sort != "oldest", offset, chunk,
+                                          by=_order_by(req.sort)).ids
             else:
                 ids = source[offset : offset + chunk]
             docs = self.engine.fetch(ids)
             yield from (docs[i] for i in ids if i in docs)
+
+
+def _order_by(sort: str) -> str:
+    """The engine's ordering key for a sort: replication count (then newest) or year."""
+    return "replications" if sort == "most_replicated" else "year"
 
 
 def _score(plan: Plan, doc_id: str) -> float | None:

@@ -27,7 +27,8 @@ QUERIES = [
     "pajak daerah PBB", "lansia terlantar",
 ]
 FILTERS = [{}, {"province": ["Jawa Timur", "Jawa Tengah"]}, {"agency_level": ["kabupaten"], "is_digital": ["true"]},
-           {"programme": ["KIPP"], "year_from": ["2018"], "year_to": ["2021"]}]
+           {"programme": ["KIPP"], "year_from": ["2018"], "year_to": ["2021"]},
+           {"replicated": ["true"]}, {"replications": ["1", "2"], "sector": ["Kesehatan", "Kependudukan"]}]
 
 
 @pytest.fixture(scope="session", params=["embedded", "opensearch", "opensearch-3-shards"])
@@ -81,6 +82,20 @@ def test_browse_same_totals_order_and_facets(pair, filters):
     assert a["total"] == b["total"]
     assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]  # year then id: deterministic
     assert facet_table(a) == facet_table(b)
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_most_replicated_same_order(pair, filters):
+    """Replication count, most first, then newest, then id: the same order on both engines."""
+    ref, eng = pair
+    a = run(ref, sort="most_replicated", size=100, **filters)
+    b = run(eng, sort="most_replicated", size=100, **filters)
+    assert a["total"] == b["total"]
+    assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
+    counts = [h["replications"] for h in a["hits"]]
+    assert counts == sorted(counts, reverse=True)
+    with_query = [run(rt, q="layanan kependudukan", mode="keyword", sort="most_replicated", size=20) for rt in pair]
+    assert [h["id"] for h in with_query[0]["hits"]] == [h["id"] for h in with_query[1]["hits"]]
 
 
 @pytest.mark.parametrize("q", QUERIES)

@@ -24,6 +24,7 @@ from search_api.search import SearchBusy
 from search_api.spreadsheet import SpreadsheetWriter
 
 from catalog.record import PRIVATE_FIELDS
+from catalog.replications import Replications
 from catalog.schema import STATUSES, SUBMISSION_STATUSES
 from catalog.store import CatalogError
 from catalog.updating import InnovationState, tally
@@ -89,7 +90,7 @@ def innovation_body(doc: SearchDocument, entry_id: str | None = None) -> dict:
     return {**record.model_dump(mode="json", exclude=set(PRIVATE_FIELDS)), "id": doc.id, "entry_id": record.id,
             "activity": doc.facts.get("activity"),
             "entries": [{"id": e.id, "programme": e.programme, "year": e.year, "award": e.award}
-                        for e in doc.entries]}
+                        for e in doc.entries], "replications": doc.replications}
 
 
 def _not_found(asked: str) -> ApiError:
@@ -102,7 +103,8 @@ def innovation(request: Request, innovation_id: str):
     doc = runtime(request).service.get(innovation_id)
     if doc is None:
         raise _not_found(innovation_id)
-    return innovation_body(doc, innovation_id)
+    chain = Replications(runtime(request).catalog).adapted_from(doc.id)
+    return {**innovation_body(doc, innovation_id), "adapted_from": [r.to_json() for r in chain]}
 
 
 @router.get("/innovations/{innovation_id}/history", summary="Every revision of the innovation's entries, newest first",

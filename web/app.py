@@ -12,7 +12,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from search_api.config import Settings, get_settings
 from search_api.runtime import Runtime
 
-from . import api, editor, pages, updating
+from . import api, editor, network, pages, replications_api, updating
 from .security import RequestLimits, SecurityHeaders
 from .throttle import Limits, RateLimiter, RequestTimeout, Throttle
 
@@ -40,11 +40,13 @@ def create_app(settings: Settings | None = None,
                        render_page=pages.rate_limited_page)
     api.install(app, Runtime(settings))
     app.state.programme_exports = programme_exports
+    replications_api.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Swagger UI's files as the pinned fastapi-offline package ships them (pyproject.toml).
     app.mount("/docs-assets", StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"),
               name="docs-assets")
     pages.install(app)
+    network.install(app)
     editor.install(app, settings, after_publish)
     updating.install(app)
     # Outermost last: limits first, then the Host check, then headers on whatever answers.

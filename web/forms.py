@@ -42,11 +42,14 @@ GROUPS: tuple[tuple[str, tuple[FormField, ...]], ...] = (
     ("resources", (_f("resources", "textarea", rows=4), _f("budget", "number"), _f("budget_source", maxlength=200))),
     ("stakeholders", (_f("stakeholders", "textarea", rows=4),)),
     ("sustainability", (_f("sustainability", "textarea", rows=4), _f("regulation", maxlength=500))),
-    ("replication", (_f("replication", "textarea", rows=4), _f("replicated_in", "lines", rows=3))),
+    ("replication", (_f("replication", "textarea", rows=4), _f("replication_staff", "textarea", rows=3),
+                     _f("replication_time", maxlength=200), _f("replication_infrastructure", "textarea", rows=3),
+                     _f("replication_materials", "lines", rows=3), _f("replicated_in", "lines", rows=3))),
     ("sdgs", (_f("sdgs", "checkboxes"),)),
     ("stage", (_f("stage", "radio"),)),
-    ("contact", (_f("contact_name", maxlength=200), _f("contact_email", "email", maxlength=254),
-                 _f("contact_phone", "tel", maxlength=30))),
+    ("contact", (_f("contact_name", maxlength=200), _f("contact_unit", maxlength=200),
+                 _f("contact_role", maxlength=200), _f("contact_email", "email", maxlength=254),
+                 _f("contact_phone", "tel", maxlength=30), _f("contact_website", "url", maxlength=500))),
 )
 FIELDS = {f.name: f for _, group in GROUPS for f in group}
 GROUP_OF = {f.name: name for name, group in GROUPS for f in group}

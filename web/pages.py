@@ -16,7 +16,7 @@ from search_api.engines import EngineUnavailable
 from search_api.facets import FACETS_BY_NAME
 from search_api.query import QueryError, SearchRequest, group_params
 
-from . import i18n
+from . import i18n, replication_views
 from .charts import charts
 from .links import SearchLinks, pages_window
 
@@ -32,7 +32,7 @@ FACET_SEARCHED = 1000  # values fetched when searching within a facet (500+ kab/
 FACET_SEARCHABLE = 15  # facets with more values than this get a search box
 SIMILAR_SIZE = 6
 PROBLEM_SIZE = 10
-PROBLEM_FILTERS = ("province", "agency_level")
+PROBLEM_FILTERS = ("province", "agency_level", "replication_kit")
 EMBED_SIZE = 5
 
 
@@ -145,7 +145,8 @@ def innovation_page(request: Request, some_id: str):
         return RedirectResponse(f"/inovasi/{doc.id}{query}", status_code=308)
     return _render(request, "innovation.html", {
         "doc": doc, "record": doc.record, "entries": doc.entries if len(doc.entries) > 1 else [],
-        "similar": service.similar(doc.id, SIMILAR_SIZE) or []})
+        "similar": service.similar(doc.id, SIMILAR_SIZE) or [],
+        "net": replication_views.profile(request.app.state.runtime.catalog, doc, _lang(request))})
 
 
 @router.get("/masalah")

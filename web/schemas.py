@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from search_api.facets import CHARTED, FACETS, Facet
 from search_api.query import MAX_PAGE, MAX_SIZE, MODES, SORTS
@@ -82,6 +82,7 @@ class Described(BaseModel):
 class HitSummary(Described):
     excerpt: str = Field(description="The start of the problem statement")
     entries: list[EntryRef] = Field(description="Every published programme entry of the innovation")
+    replications: int = Field(description="Published replication records (where it was replicated)")
 
 
 class Hit(HitSummary):
@@ -120,8 +121,15 @@ def facet_value(facet: Facet) -> Any:
     if facet.kind == "bool":
         return Literal["true", "false"]
     if facet.kind == "int":
-        return Annotated[int, Field(ge=facet.bounds[0], le=facet.bounds[1])]
+        return Annotated[int, Field(ge=facet.bounds[0], le=facet.bounds[1]), BeforeValidator(_not_boolean)]
     return str
+
+
+def _not_boolean(value: Any) -> Any:
+    """JSON true/false is not a count (pydantic would read false as 0)."""
+    if isinstance(value, bool):
+        raise ValueError("a whole number, not true or false")
+    return value
 
 
 def search_parameters(parse):
@@ -156,6 +164,65 @@ def search_parameters(parse):
 
 
 # ---------------------------------------------------------------- innovations
+class ReplicationRecord(BaseModel):
+    """One replication: the original innovation, who adopted it where, how far it got."""
+
+    id: int
+    innovation_id: str = Field(description="The original innovation")
+    adopter: str | None = Field(description="The adopting agency's name, when known")
+    adopter_agency_id: int | None
+    province: str | None = Field(description="Where it went (one of the 38 provinces)")
+    province_code: str | None = Field(description="Kemendagri code, e.g. 63")
+    regency_city: str | None
+    regency_code: str | None = Field(description="Kemendagri code, e.g. 63.03")
+    year: int | None
+    status: Literal["planned", "running", "done", "stopped"]
+    adapted: str | None = Field(description="What was adapted, how")
+    text: str | None = Field(description="The source's own words (imported records)")
+    source: str | None = Field(description="Where the fact comes from")
+    adapted_innovation_id: str | None = Field(description="The adopter's own innovation, adapted from this one")
+    resolved: Literal["agency", "region", "text"] = Field(description="What the record names: an agency (and "
+                                                                       "region), a region only, or only text")
+    state: Literal["submitted", "published", "withdrawn"]
+
+
+class ReplicationList(BaseModel):
+    total: int
+    page: int
+    size: int
+    replications: list[ReplicationRecord]
+
+
+class ReplicationIn(BaseModel):
+    """A replication record entered by the original innovator's agency or by the adopter."""
+
+    model_config = {"extra": "forbid"}
+
+    innovation_id: str = Field(description="The original innovation (innovation or entry id)")
+    adopter_agency_id: int | None = Field(None, description="The adopting agency (an editor adopting it: their own "
+                                                            "agency when left out)")
+    province: str | None = None
+    regency_city: str | None = None
+    year: int | None = None
+    status: Literal["planned", "running", "done", "stopped"] = "done"
+    adapted: str | None = Field(None, max_length=2000, description="What was adapted, how")
+    source: str | None = Field(None, max_length=2000, description="Where the fact comes from (a URL, a letter…)")
+    adapted_innovation_id: str | None = Field(None, description="The adopter's own innovation in the catalog")
+
+
+class ReplicationStat(BaseModel):
+    year: int | None = None
+    from_province: str | None = None
+    to_province: str | None = None
+    sector: str | None = None
+    count: int
+
+
+class ReplicationStats(BaseModel):
+    by: Literal["year", "province", "sector"]
+    rows: list[ReplicationStat]
+
+
 class InnovationRecord(Described):
     entry_id: str = Field(description="The entry whose fields are shown: the one asked for, else the leading one")
     sdgs: list[int]
@@ -163,7 +230,10 @@ class InnovationRecord(Described):
     problem: str
     solution: str
     impact: str
-    replicated_in: list[str]
+    replicated_in: list[str] = Field(description="The programmes' replication text as submitted (see replications)")
+    replications: list[ReplicationRecord] = Field(description="Replication records of this innovation")
+    adapted_from: list[ReplicationRecord] = Field([], description="The chain this innovation was adapted from, "
+                                                                  "nearest first")
     sources: list[str]
     updated_at: datetime
     entries: list[EntryRef]
@@ -305,12 +375,19 @@ class EntryFields(BaseModel):
     sustainability: str | None = None
     regulation: str | None = Field(None, description="Dasar hukum (Perbup, SK…)")
     replication: str | None = Field(None, description="Kesiapan replikasi: what another agency needs")
+    replication_staff: str | None = Field(None, description="Staff needed and their skills")
+    replication_time: str | None = Field(None, max_length=200, description="How long setting it up takes")
+    replication_infrastructure: str | None = Field(None, description="Prerequisites: equipment, systems, network")
+    replication_materials: list[str] | None = Field(None, description="SOP, manuals, templates: a title or a link each")
     replicated_in: list[str] | None = None
     sdgs: list[int] | None = Field(None, description="SDG numbers, 1-17")
     stage: Literal["inisiatif", "uji coba", "penerapan"] | None = None
     contact_name: str | None = None
+    contact_unit: str | None = Field(None, description="The unit that answers (bidang, seksi, UPT)")
+    contact_role: str | None = Field(None, description="The contact's position")
     contact_email: str | None = None
     contact_phone: str | None = None
+    contact_website: str | None = Field(None, description="http(s) address")
 
 
 class NewEntry(EntryFields):

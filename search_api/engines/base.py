@@ -152,8 +152,11 @@ class SearchEngine(ABC):
         """Value counts of each facet over ``match`` ∩ filters."""
 
     @abstractmethod
-    def ordered(self, match: Match, filters: Filters, newest_first: bool, offset: int, limit: int) -> Ranked:
-        """``match`` ∩ filters ordered by year (then id); total is the size of that set."""
+    def ordered(self, match: Match, filters: Filters, newest_first: bool, offset: int, limit: int,
+                by: str = "year") -> Ranked:
+        """``match`` ∩ filters ordered by year (then id), or with ``by="replications"`` by the
+        number of replication records, most first (then newest, then id); total is the size
+        of that set."""
 
     @abstractmethod
     def fetch(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, SearchDocument]: ...

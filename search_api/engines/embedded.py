@@ -4,11 +4,11 @@ On disk, under the index directory (``DATA_DIR/tantivy``)::
 
     CURRENT               the name of the live generation; ``rebuild`` replaces it atomically
     write.lock            every write (any process) holds it for one index()/delete()/rebuild()
-    s5-<stamp>/text/      the tantivy index: the analysed keyword text (BM25), facet values,
+    s6-<stamp>/text/      the tantivy index: the analysed keyword text (BM25), facet values,
                           year sort keys, the document as JSON and its vector ``row``
-    s5-<stamp>/vectors.f32    float32 rows, append-only, memory-mapped by readers
-    s5-<stamp>/vectors.json   {"dimension": d}
-    s5-<stamp>/rows.tsv       append-only "row<TAB>document id" lines
+    s6-<stamp>/vectors.f32    float32 rows, append-only, memory-mapped by readers
+    s6-<stamp>/vectors.json   {"dimension": d}
+    s6-<stamp>/rows.tsv       append-only "row<TAB>document id" lines
 
 A write appends the vectors of its documents as new rows (and their ids to rows.tsv),
 fsyncs both, then deletes and adds the documents in one tantivy commit: a reader sees the
@@ -46,12 +46,13 @@ from ..documents import SearchDocument
 from ..query import Filters
 from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
 
-SCHEMA_VERSION = 5  # 5: tantivy + vector matrix (4 was one SQLite file)
+SCHEMA_VERSION = 6  # 6: the replication sort key; 5: tantivy + vector matrix (4 was one SQLite file)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
 VECTORS, VECTORS_META, ROWS = "vectors.f32", "vectors.json", "rows.tsv"
 BUILD = "build.json"  # {"model": the embedding model of the generation's vectors}
 WRITER_HEAP = 64_000_000
 MISSING_YEAR = "~~~~"  # sorts after every four-digit year key: documents without a year come last
+REPLICATIONS_KEY = 99_999  # sort key prefix: this minus the replication count, zero-padded (most first)
 ATTEMPTS = 3  # opening or reloading races with a writer deleting files it no longer needs
 LIST_OR_CHECK = 24  # semantic search under filters: see EmbeddedEngine.semantic
 AGGREGATE_BELOW = 8  # facet counts: an aggregation when the match is below 1/8 of the documents (measured at 100k)
@@ -71,6 +72,7 @@ def _schema() -> tantivy.Schema:
     builder.add_integer_field("years", indexed=True)
     builder.add_text_field("newest", tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_text_field("oldest", tokenizer_name="raw", fast=True, index_option="basic")
+    builder.add_text_field("replicated", tokenizer_name="raw", fast=True, index_option="basic")
     builder.add_bytes_field("body", stored=True)
     return builder.build()
 
@@ -102,6 +104,7 @@ def _any_of(field_name: str, values: Sequence[str]) -> Query:
 def _tantivy_document(doc: SearchDocument, row: int) -> tantivy.Document:
     facets = doc.facet_values()
     year = doc.sort_year
+    newest = (MISSING_YEAR if year is None else f"{9999 - year:04d}") + doc.id
     return tantivy.Document.from_dict({
         "id": doc.id,
         "row": row,
@@ -109,8 +112,9 @@ def _tantivy_document(doc: SearchDocument, row: int) -> tantivy.Document:
         "words": " ".join(doc.surface_words()),
         "facets": [_facet_term(name, v) for name, values in facets.items() for v in values],
         "years": [int(y) for y in facets["year"]],
-        "newest": (MISSING_YEAR if year is None else f"{9999 - year:04d}") + doc.id,
+        "newest": newest,
         "oldest": (MISSING_YEAR if year is None else f"{year:04d}") + doc.id,
+        "replicated": f"{REPLICATIONS_KEY - len(doc.replications):0{len(str(REPLICATIONS_KEY))}d}" + newest,
         "body": json.dumps(doc.to_json(), ensure_ascii=False).encode(),
     }, SCHEMA)
 
@@ -629,12 +633,13 @@ class EmbeddedEngine(SearchEngine):
         prefix = _facet_term(facets[0], "") if len(facets) == 1 else ""
         return searcher.terms_with_prefix("facets", prefix, filter_query=query)
 
-    def ordered(self, match, filters, newest_first, offset, limit):
+    def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         state = self._view()
+        key_field = "replicated" if by == "replications" else "newest" if newest_first else "oldest"
         found = state.searcher.search(self._match_query(match, filters), max(limit, 1), count=True,
-                                      order_by_field="newest" if newest_first else "oldest",
-                                      offset=offset, order=Order.Asc)
-        ids = [key[len(MISSING_YEAR):] for key, _ in found.hits[: max(limit, 0)]]
+                                      order_by_field=key_field, offset=offset, order=Order.Asc)
+        prefix = len(MISSING_YEAR) + (len(str(REPLICATIONS_KEY)) if by == "replications" else 0)
+        ids = [key[prefix:] for key, _ in found.hits[: max(limit, 0)]]
         _remember_size(state, match, filters, found.count)
         return Ranked(ids, [0.0] * len(ids), found.count)
 

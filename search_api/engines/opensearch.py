@@ -35,7 +35,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Near, Rank
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 5  # 5: the activity facet (4: standard BM25, no padding; 3: scripted FTS5 similarity)
+SCHEMA_VERSION = 5  # 5: activity and replication facets, replication sort (4: standard BM25, no padding; 3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)  # overloaded, or shards not started yet
 NOT_READY_ERRORS = ("index_closed_exception", "cluster_block_exception", "no_shard_available_action_exception")
@@ -173,6 +173,7 @@ class OpenSearchEngine(SearchEngine):
             "terms": " ".join(doc.keyword_terms()),
             "words": doc.surface_words(),
             "sort_year": doc.sort_year,
+            "replication_count": len(doc.replications),
             "years": [int(y) for y in facets["year"]],
             **{f.name: facets[f.name] for f in FACETS},
             "body": doc.to_json(),
@@ -396,11 +397,13 @@ class OpenSearchEngine(SearchEngine):
                 "aggs": self._facet_aggs(facets)}
         return self._facet_values(self._search(body), facets, size)
 
-    def ordered(self, match, filters, newest_first, offset, limit):
+    def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         order = "desc" if newest_first else "asc"
+        keys = [{"sort_year": {"order": order, "missing": "_last"}}, {"doc_id": "asc"}]
+        if by == "replications":
+            keys.insert(0, {"replication_count": {"order": "desc"}})
         body = {"from": offset, "size": limit, "_source": False, "track_total_hits": True,
-                "query": self._match_query(match, filters),
-                "sort": [{"sort_year": {"order": order, "missing": "_last"}}, {"doc_id": "asc"}]}
+                "query": self._match_query(match, filters), "sort": keys}
         resp = self._search(body)
         hits = resp["hits"]["hits"]
         return Ranked([h["_id"] for h in hits], [0.0] * len(hits), resp["hits"]["total"]["value"])
