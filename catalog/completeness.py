@@ -35,10 +35,11 @@ ASPECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("resources", ("resources", "budget", "budget_source")),
     ("stakeholders", ("stakeholders",)),
     ("sustainability", ("sustainability", "regulation")),
-    ("replication", ("replication", "replicated_in")),
+    ("replication", ("replication", "replication_staff", "replication_time", "replication_infrastructure",
+                     "replication_materials", "replicated_in")),
     ("sdgs", ("sdgs",)),
     ("stage", ("stage",)),
-    ("contact", ("contact_name", "contact_email", "contact_phone")),
+    ("contact", ("contact_name", "contact_unit", "contact_role", "contact_email", "contact_phone", "contact_website")),
 )
 
 

@@ -75,7 +75,9 @@ def test_profile_with_replications_and_a_kit(page, net_site):
     assert "Kepala Seksi <b>Gizi</b>" in text  # escaped, shown as typed
     assert kit.locator("dd .unknown").all_inner_texts() == ["Belum diketahui"]  # time to set up
     assert "1 dari 9 hal di bawah belum diketahui" in kit.locator(".kit-gaps").inner_text()
-    assert kit.get_by_role("link", name="pokel@slemankab.go.id").get_attribute("href") == "mailto:pokel@slemankab.go.id"
+    assert kit.get_by_role("link", name="https://dinkes.slemankab.go.id", exact=True).get_attribute("href") == \
+        "https://dinkes.slemankab.go.id"
+    assert "pokel@slemankab.go.id" not in text and "Ani Lestari" not in text  # the contact person is private
     assert kit.get_by_role("link", name="https://dinkes.slemankab.go.id/pokel-panduan.pdf").count() == 1
     shot(page, "replication-profile-kit")
     assert not page.errors
