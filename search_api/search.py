@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -15,8 +15,8 @@ from catalog.store import Catalog
 from .analysis import fold, get_analyzer
 from .documents import DISPLAY_FIELDS, SearchDocument
 from .embeddings import Embedder
-from .engines.base import ALL, EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
-from .facets import CHARTED, FACETS
+from .engines.base import EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
+from .facets import FACETS
 from .fusion import Fused, fuse
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
@@ -36,6 +36,10 @@ class Plan:
     facets: dict | None = None
     suggestion: str | None = None  # the query with misspelt words corrected
     vector: np.ndarray | None = None  # the query embedding, when there is a semantic leg
+
+
+STATS_VALUES = 100_000  # statistics count every value of a facet
+FACET_NAMES = tuple(f.name for f in FACETS)
 
 
 class SearchBusy(EngineUnavailable):
@@ -237,13 +241,14 @@ class SearchService:
             hit["replicated_in"] = doc.record.replicated_in
         return result
 
-    def stats(self) -> dict:
-        counts = self.engine.facet_counts(ALL, Filters(), [f.name for f in FACETS], 10_000)
-        return {
-            "total": self.engine.count(),
-            **{f.name: [{"value": v, "count": n} for v, n in counts[f.name].values] for f in CHARTED},
-            "facets": {name: [{"value": v, "count": n} for v, n in fc.values] for name, fc in counts.items()},
-        }
+    def stats(self, req: SearchRequest, by: tuple[str, str] | None = None) -> dict:
+        """Counts of every facet over the result set of ``req`` (the set its search page
+        shows: the same plan, total and facet counts), and optionally a cross-tabulation of
+        two facets over that set."""
+        plan = self._plan(replace(req, facet_size=STATS_VALUES), 0, (FacetGroup(req.filters, FACET_NAMES),))
+        return {"total": plan.total,
+                "facets": {name: plan.facets[name].values for name in FACET_NAMES},
+                "crosstab": self.engine.cross_counts(plan.match, req.filters, *by) if by else None}
 
     def export(self, req: SearchRequest, chunk: int = 200) -> Iterator[SearchDocument]:
         """Every document of the result set, in the order the search shows them."""

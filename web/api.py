@@ -15,7 +15,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from search_api import statistics
 from search_api.documents import SearchDocument
+from search_api.facets import CHARTED
 from search_api.engines import EngineUnavailable
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
 from search_api.runtime import Runtime
@@ -130,10 +132,20 @@ def similar_problems(request: Request, body: schemas.SimilarProblemsBody):
     return {"problem": body.problem, "total": result["total"], "took_ms": result["took_ms"], "hits": result["hits"]}
 
 
-@router.get("/stats", summary="Totals by programme, year, province, sector and agency level",
+@router.get("/stats", summary="Counts by every facet over a search's result set, and a cross-tabulation of two",
             response_model=schemas.Stats, responses=schemas.ERRORS)
-def stats(request: Request):
-    return runtime(request).service.stats()
+def stats(request: Request, req: SearchRequest = SearchParams,
+          by: str | None = Query(None, description="Two facets to cross-tabulate, rows first: year,province")):
+    try:
+        pair = statistics.parse_by(by)
+    except QueryError as exc:
+        raise invalid([{"parameter": exc.param, "message": exc.message}]) from None
+    counted = runtime(request).service.stats(req, pair)
+    table = statistics.facet_table(counted, req.filters)
+    values = {name: [{"value": v, "count": n} for v, n in rows] for name, rows in table.items()}
+    return {"query": req.q, "mode": req.mode, "total": counted["total"], "facets": values,
+            "crosstab": statistics.cross_tab(counted, req.filters, *pair).__dict__ if pair else None,
+            **{f.name: values[f.name] for f in CHARTED}}
 
 
 @router.get("/export", summary="Every match of a search, streamed as CSV or JSON Lines",

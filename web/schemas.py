@@ -231,8 +231,25 @@ class ValueCount(BaseModel):
     count: int
 
 
+class CrossTab(BaseModel):
+    rows: str = Field(description="The facet whose values are the rows")
+    columns: str
+    row_values: list[str] = Field(description="In chart order; \"-\" is \"no value\" (tidak diketahui)")
+    column_values: list[str]
+    cells: list[list[int]] = Field(description="cells[i][j]: innovations with row value i and column value j")
+    row_totals: list[int] = Field(description="Innovations with row value i (one innovation may have several "
+                                              "values of a facet, e.g. years, so cells can add up to more)")
+    column_totals: list[int]
+    total: int = Field(description="Innovations in the set")
+
+
 Stats = create_model(
-    "Stats", total=(int, ...), facets=(dict[str, list[ValueCount]], ...),
+    "Stats", __doc__="Counts over the result set of the search parameters (the set the search page shows).",
+    query=(str, ...), mode=(Mode, ...), total=(int, ...),
+    facets=(dict[str, list[ValueCount]], Field(description="Every facet, every value in chart order; \"-\" counts "
+                                                           "the innovations without a value; years in between "
+                                                           "with 0")),
+    crosstab=(CrossTab | None, Field(None, description="With by=ROWS,COLUMNS: the two facets cross-tabulated")),
     **{f.name: (list[ValueCount], ...) for f in CHARTED})
 
 

@@ -45,7 +45,7 @@ from ..documents import SearchDocument
 from ..query import Filters
 from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
 
-SCHEMA_VERSION = 5  # 5: tantivy + vector matrix (4 was one SQLite file)
+SCHEMA_VERSION = 6  # 6: missing facet values indexed, agency facet (5: tantivy + vector matrix)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
 VECTORS, VECTORS_META, ROWS = "vectors.f32", "vectors.json", "rows.tsv"
 WRITER_HEAP = 64_000_000
@@ -106,7 +106,7 @@ def _tantivy_document(doc: SearchDocument, row: int) -> tantivy.Document:
         "terms": " ".join(doc.keyword_terms()),
         "words": " ".join(doc.surface_words()),
         "facets": [_facet_term(name, v) for name, values in facets.items() for v in values],
-        "years": [int(y) for y in facets["year"]],
+        "years": doc.years,
         "newest": (MISSING_YEAR if year is None else f"{9999 - year:04d}") + doc.id,
         "oldest": (MISSING_YEAR if year is None else f"{year:04d}") + doc.id,
         "body": json.dumps(doc.to_json(), ensure_ascii=False).encode(),
@@ -545,6 +545,16 @@ class EmbeddedEngine(SearchEngine):
                 return [(b["key"], b["doc_count"]) for b in counted["buckets"]]
         prefix = _facet_term(facets[0], "") if len(facets) == 1 else ""
         return searcher.terms_with_prefix("facets", prefix, filter_query=query)
+
+    def cross_counts(self, match, filters, rows, columns):
+        state = self._view()
+        query = self._match_query(match, filters)
+        out: dict[str, dict[str, int]] = {}
+        for term, _n in state.searcher.terms_with_prefix("facets", _facet_term(rows, ""), filter_query=query):
+            cell = Query.boolean_query([(Occur.Must, query), (Occur.Must, _any_of("facets", [term]))])
+            counted = state.searcher.terms_with_prefix("facets", _facet_term(columns, ""), filter_query=cell)
+            out[term.partition(":")[2]] = {t.partition(":")[2]: n for t, n in counted}
+        return out
 
     def ordered(self, match, filters, newest_first, offset, limit):
         state = self._view()

@@ -30,7 +30,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Ranked, Re
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 4  # 4: standard BM25, no padding (3: scripted FTS5 similarity)
+SCHEMA_VERSION = 5  # 5: missing facet values indexed, agency facet (4: standard BM25, no padding)
 FACET_AGG_SIZE = 10_000
 WORDS_CACHE_SECONDS = 300
 
@@ -111,7 +111,7 @@ class OpenSearchEngine(SearchEngine):
             "terms": " ".join(doc.keyword_terms()),
             "words": doc.surface_words(),
             "sort_year": doc.sort_year,
-            "years": [int(y) for y in facets["year"]],
+            "years": doc.years,
             **{f.name: facets[f.name] for f in FACETS},
             "body": doc.to_json(),
             "embedding": np.asarray(doc.vector, dtype=np.float32).tolist(),
@@ -314,6 +314,13 @@ class OpenSearchEngine(SearchEngine):
         body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
                 "aggs": self._facet_aggs(facets)}
         return self._facet_values(self._search(body), facets, size)
+
+    def cross_counts(self, match, filters, rows, columns):
+        body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
+                "aggs": {"rows": {"terms": {"field": rows, "size": FACET_AGG_SIZE},
+                                  "aggs": {"columns": {"terms": {"field": columns, "size": FACET_AGG_SIZE}}}}}}
+        buckets = self._search(body)["aggregations"]["rows"]["buckets"]
+        return {b["key"]: {c["key"]: c["doc_count"] for c in b["columns"]["buckets"]} for b in buckets}
 
     def ordered(self, match, filters, newest_first, offset, limit):
         order = "desc" if newest_first else "asc"
