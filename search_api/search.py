@@ -187,7 +187,8 @@ class SearchService:
             values = [{"value": v, "count": n, "selected": v in chosen} for v, n in fc.values]
             present = {v for v, _ in fc.values}
             values += [{"value": v, "count": 0, "selected": True} for v in sorted(chosen - present)]
-            out[facet.name] = {"label": facet.label("id"), "values": values, "truncated": fc.truncated}
+            out[facet.name] = {"label": facet.label("id"), "values": values, "truncated": fc.truncated,
+                               "distinct": fc.distinct}
         return out
 
     # ---------------------------------------------------------------- documents
@@ -223,9 +224,9 @@ class SearchService:
             out.append(item)
         return out
 
-    def similar_problems(self, problem: str, filters: Filters, size: int) -> dict:
+    def similar_problems(self, problem: str, filters: Filters, size: int, page: int = 1) -> dict:
         """Rank innovations by how well they solved a described problem, saying why."""
-        req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, explain=True)
+        req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, page=page, explain=True)
         result, plan, docs = self._search(req)  # explain: the page documents carry their vectors
         qvec, terms = plan.vector, set(plan.match.terms)
         for hit in result["hits"]:

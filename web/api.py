@@ -1,11 +1,11 @@
 """The JSON API (design §5), versioned under /api/v1; models and parameters in ``schemas``."""
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
 from typing import Iterator, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -22,20 +22,21 @@ from search_api.engines import EngineUnavailable
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
 from search_api.runtime import Runtime
 from search_api.search import SearchBusy
-from search_api.spreadsheet import SpreadsheetWriter
 
 from catalog.schema import STATUSES, SUBMISSION_STATUSES
 from catalog.services import Identity, PermissionDenied
 from catalog.workflow import Entry, EntryNotFound, Incomplete, InvalidEntry, StaleEntry, WrongState
 
-from . import auth, schemas
+from . import auth, i18n, schemas
+from .downloads import csv_lines, disposition, filename
 from .editor import sync_search
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
-EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
-                  "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
+EXPORT_COLUMNS = ("id", "url", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city",
+                  "year", "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
                   "replicated_in", "sources", "updated_at")
+LABELLED = ("agency_level", "programme", "sector", "stage", "is_digital")  # codes shown by their label
 
 
 class ApiError(Exception):
@@ -150,42 +151,47 @@ def stats(request: Request, req: SearchRequest = SearchParams,
 
 @router.get("/export", summary="Every match of a search, streamed as CSV or JSON Lines",
             response_class=StreamingResponse, responses={
-                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation",
+                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation, the same "
+                                     "columns in both: " + ", ".join(EXPORT_COLUMNS),
                       "content": {"text/csv": {}, "application/x-ndjson": {}}}, **schemas.ERRORS})
-def export(request: Request, format: Literal["csv", "jsonl"] = Query("csv"), req: SearchRequest = SearchParams):
+def export(request: Request, format: Literal["csv", "jsonl"] = Query("csv"),
+           lang: Literal["id", "en"] = Query("id", description="The language of labels (programme, agency type, "
+                                                               "sector, stage, digital)"),
+           req: SearchRequest = SearchParams):
     service = runtime(request).service
     docs = service.export(req)
     first = next(docs, None)  # surface engine errors before the response starts
+    base = (runtime(request).settings.public_url or str(request.base_url)).rstrip("/")
 
-    def rows() -> Iterator:
+    def rows() -> Iterator[dict]:
         if first is not None:
-            yield first
-            yield from docs
+            yield export_row(first, lang, base)
+            yield from (export_row(d, lang, base) for d in docs)
 
+    name = filename(req, "ekspor" if lang == "id" else "export", format)
     if format == "jsonl":
-        body = (json.dumps(innovation_body(d), ensure_ascii=False) + "\n" for d in rows())
-        return StreamingResponse(body, media_type="application/x-ndjson",
-                                 headers={"Content-Disposition": 'attachment; filename="jippnas-export.jsonl"'})
-    return StreamingResponse(_csv_lines(rows()), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="jippnas-export.csv"'})
+        body = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows())
+        return StreamingResponse(body, media_type="application/x-ndjson", headers=disposition(name))
+    lines = csv_lines(EXPORT_COLUMNS, ([_cell(row[c]) for c in EXPORT_COLUMNS] for row in rows()))
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=disposition(name))
 
 
-def _csv_lines(docs) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = SpreadsheetWriter(buffer)
-    buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
-    writer.writerow(EXPORT_COLUMNS)
-    for doc in docs:
-        data = innovation_body(doc)
-        data["entries"] = [e["id"] for e in data["entries"]]
-        writer.writerow(["; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                         for v in (data[c] for c in EXPORT_COLUMNS)])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
+def export_row(doc: SearchDocument, lang: str, base: str) -> dict:
+    """One innovation as the export shows it: the leading entry's fields, codes as their labels
+    in ``lang``, its profile's address and every entry id."""
+    data = innovation_body(doc)
+    row = {c: data.get(c) for c in EXPORT_COLUMNS}
+    for name in LABELLED:
+        if row[name] is not None:
+            row[name] = i18n.value_label(name, "true" if row[name] is True else "false" if row[name] is False
+                                         else row[name], lang)
+    row["url"] = f"{base}/inovasi/{quote(doc.id, safe='')}"
+    row["entries"] = [e["id"] for e in data["entries"]]
+    return row
 
+
+def _cell(value):
+    return "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value)
 
 
 def health_payload(rt: Runtime) -> tuple[int, dict]:

@@ -92,6 +92,8 @@ class FacetResult(BaseModel):
     label: str
     values: list[FacetValue]
     truncated: bool
+    distinct: int = Field(description="How many values the facet has over the result set, listed or not "
+                                      "(facet_size lists the most frequent)")
 
 
 class SearchResponse(BaseModel):
