@@ -102,7 +102,28 @@ def test_similar_and_stats_agree(pair):
         a = [i["id"] for i in ref.service.similar(rid, 10)]
         b = [i["id"] for i in eng.service.similar(rid, 10)]
         assert len(set(a) & set(b)) >= 9 and rid not in b
-    assert ref.service.stats() == eng.service.stats()
+    assert ref.service.stats(SearchRequest()) == eng.service.stats(SearchRequest())
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "sampah", "mode": "keyword", "province": ["Jawa Timur", "Jawa Tengah"]},
+                                    {"q": "pelayanan kesehatan ibu hamil", "programme": ["KIPP"]}])
+@pytest.mark.parametrize("by", [("year", "province"), ("programme", "sdg"), ("province", "regency_city")])
+def test_cross_counts_and_missing_values_agree(pair, params, by):
+    """Cross-tabulations (engine.cross_counts) and the counts of innovations without a value."""
+    ref, eng = pair
+    req = SearchRequest.parse({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    a, b = ref.service.stats(req, by), eng.service.stats(req, by)
+    assert a == b
+    assert a["crosstab"] and sum(n for row in a["crosstab"].values() for n in row.values()) >= a["total"] > 0
+
+
+def test_missing_values_filter_the_same(pair):
+    ref, eng = pair
+    for params in ({"year": ["-"]}, {"province": ["-"], "programme": ["KIPP"]}, {"sdg": ["-", "3"]}):
+        a, b = run(ref, size=50, **params), run(eng, size=50, **params)
+        assert a["total"] == b["total"] > 0
+        assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
+        assert facet_table(a) == facet_table(b)
 
 
 BROAD = "antrean kesehatan dokumen desa ktp layanan stunting sampah"

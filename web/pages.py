@@ -89,8 +89,8 @@ def _sidebar(facets: dict, req: SearchRequest, links: SearchLinks, queries: dict
         if query:
             needle = query.casefold()
             rows = [v for v in rows if v["selected"] or needle in i18n.value_label(name, v["value"], lang).casefold()]
-        else:
-            rows = rows[:FACET_LISTED]
+        else:  # the most frequent, and every selected value wherever it ranks
+            rows = rows[:FACET_LISTED] + [v for v in rows[FACET_LISTED:] if v["selected"]]
         if not rows and not query:
             continue
         child = CHILDREN.get(name)
@@ -132,7 +132,12 @@ def _nest(parents: list[dict], counts: dict, child, req: SearchRequest, links: S
 
 
 def _split(values: list[dict], whole: bool) -> dict:
-    return {"shown": values, "rest": []} if whole else {"shown": values[:FACET_SHOWN], "rest": values[FACET_SHOWN:]}
+    """The values shown at once (selected ones always) and the rest, behind "N lainnya"."""
+    if whole:
+        return {"shown": values, "rest": []}
+    rest = values[FACET_SHOWN:]
+    return {"shown": values[:FACET_SHOWN] + [v for v in rest if v["selected"]],
+            "rest": [v for v in rest if not v["selected"]]}
 
 
 def _chips(req: SearchRequest, links: SearchLinks, lang: str) -> list[dict]:
@@ -353,9 +358,11 @@ def about_page(request: Request):
     """Where the data comes from and how current it is."""
     catalog = request.app.state.runtime.catalog
     sources = catalog.source_summary()
+    counted = _service(request).stats(SearchRequest())
+    years = [int(v) for v, _ in counted["facets"]["year"] if v != MISSING]
     return _render(request, "about.html", {
         "sources": sources, "newest": max((s["newest"] for s in sources), default=None),
-        "total": _service(request).engine.count()})
+        "newest_year": max(years, default=None), "total": counted["total"]})
 
 
 @router.get("/widget.js")
