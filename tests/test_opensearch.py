@@ -30,7 +30,7 @@ def test_mapping_is_strict_and_has_every_facet(os_runtime):
     assert all(props[f.name]["type"] == "keyword" for f in FACETS)
     assert props["embedding"]["method"]["engine"] == "lucene" and props["embedding"]["dimension"] == 384
     concrete = next(iter(client.indices.get_alias(name=alias)))
-    assert concrete.startswith(f"{alias}-s4-")
+    assert concrete.startswith(f"{alias}-s5-")
     assert props["terms"]["similarity"] == "bm25"  # standard BM25, no scripted similarity
     with pytest.raises(Exception, match="strict_dynamic_mapping_exception|mapping set to strict"):
         client.index(index=alias, id="x", body={"unknown_field": 1})

@@ -4,11 +4,11 @@ On disk, under the index directory (``DATA_DIR/tantivy``)::
 
     CURRENT               the name of the live generation; ``rebuild`` replaces it atomically
     write.lock            every write (any process) holds it for one index()/delete()/rebuild()
-    s5-<stamp>/text/      the tantivy index: the analysed keyword text (BM25), facet values,
+    s6-<stamp>/text/      the tantivy index: the analysed keyword text (BM25), facet values,
                           year sort keys, the document as JSON and its vector ``row``
-    s5-<stamp>/vectors.f32    float32 rows, append-only, memory-mapped by readers
-    s5-<stamp>/vectors.json   {"dimension": d}
-    s5-<stamp>/rows.tsv       append-only "row<TAB>document id" lines
+    s6-<stamp>/vectors.f32    float32 rows, append-only, memory-mapped by readers
+    s6-<stamp>/vectors.json   {"dimension": d}
+    s6-<stamp>/rows.tsv       append-only "row<TAB>document id" lines
 
 A write appends the vectors of its documents as new rows (and their ids to rows.tsv),
 fsyncs both, then deletes and adds the documents in one tantivy commit: a reader sees the
