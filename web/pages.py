@@ -240,8 +240,9 @@ def facet_page(request: Request, facet: str):
         values = [v for v in values if query.casefold() in v["label"].casefold()]
     if declared.parent_of:  # grouped under their parent (kab/kota by province), biggest first within
         for v in values:
-            v["parent"] = declared.parent_of(v["value"]) if v["value"] != MISSING else None
-        values.sort(key=lambda v: (v["parent"] is None, v["parent"] or "", -v["count"], v["label"]))
+            v["parent"] = declared.parent_of(v["value"]) if v["value"] != MISSING else MISSING
+        values.sort(key=lambda v: (v["parent"] == MISSING, v["parent"] is None, v["parent"] or "", -v["count"],
+                                   v["label"]))
     try:
         page = max(1, int(request.query_params.get("facet_page", "1")))
     except ValueError:
