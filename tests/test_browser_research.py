@@ -46,7 +46,7 @@ def test_statistics_describe_the_search_and_link_to_it(page, site):
     page.wait_for_url(re.compile(r"by_rows=province"))
     assert page.locator("#crosstab-title").inner_text() == "Provinsi × Program"
     assert page.locator("table.xtab tfoot td.sum").last.inner_text() == str(searched)
-    cell = page.locator("table.xtab tbody td:not(.sum) a").first
+    cell = page.locator("table.xtab tbody td:not(.sum) a:not(.zero)").first
     expected = int(cell.inner_text())
     shot(page, "research-crosstab")
     cell.click()

@@ -168,7 +168,10 @@ def _lenient(request: Request, names=None) -> tuple[SearchRequest, list[str], in
             req = SearchRequest.parse(params)
             break
         except QueryError as exc:
-            params[exc.param] = [v for v in params.get(exc.param, []) if v != exc.value]
+            kept = [v for v in params.get(exc.param, []) if v != exc.value]
+            if len(kept) == len(params.get(exc.param, [])):  # the value was normalised: drop the parameter
+                kept = []
+            params[exc.param] = kept
             if exc.code == "too_far":
                 too_far = int(exc.value)
                 continue
