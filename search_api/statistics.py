@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .facets import FACETS_BY_NAME, MISSING, Facet
+
+_FACET_NAME = "|".join(FACETS_BY_NAME)
+BY_PATTERN = f"^({_FACET_NAME}),({_FACET_NAME})$"  # what OpenAPI says `by` takes
 from .query import Filters, QueryError
 
 
@@ -67,7 +70,7 @@ def parse_by(raw: str | None) -> tuple[str, str] | None:
     if unknown:
         raise QueryError("by", f"by: unknown facet {unknown[0]!r} (one of {', '.join(FACETS_BY_NAME)})",
                          code="not_choice", value=unknown[0])
-    if len(names) != 2 or names[0] == names[1]:
-        raise QueryError("by", f"by names two different facets, e.g. year,province; got {raw!r}",
+    if len(names) != 2:
+        raise QueryError("by", f"by names two facets, e.g. year,province; got {raw!r}",
                          code="two_facets", value=raw)
     return names[0], names[1]

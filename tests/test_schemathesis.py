@@ -16,9 +16,10 @@ EXAMPLES = int(os.environ.get("JIPPNAS_SCHEMATHESIS_EXAMPLES", "30"))
 
 def test_api_conforms_to_its_schema(sample, tmp_path):
     cli = Path(sys.executable).parent / "schemathesis"  # installed with the test extra, beside python
+    config = Path(__file__).with_name("schemathesis.toml")
     with serve_app(sample.settings) as url:
         run = subprocess.run(
-            [str(cli), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
+            [str(cli), "--config-file", str(config), "run", f"{url}/openapi.json", "--checks", "all", "--max-examples", str(EXAMPLES),
              "--seed", "1", "--workers", "1", "--phases", "examples,coverage,fuzzing", "--no-color"],
             capture_output=True, text=True, timeout=900, cwd=tmp_path)
     report = run.stdout[-6000:] + run.stderr[-2000:]

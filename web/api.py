@@ -136,7 +136,8 @@ def similar_problems(request: Request, body: schemas.SimilarProblemsBody):
 @router.get("/stats", summary="Counts by every facet over a search's result set, and a cross-tabulation of two",
             response_model=schemas.Stats, responses=schemas.ERRORS)
 def stats(request: Request, req: SearchRequest = SearchParams,
-          by: str | None = Query(None, description="Two facets to cross-tabulate, rows first: year,province")):
+          by: str | None = Query(None, pattern=statistics.BY_PATTERN,
+                                 description="Two facets to cross-tabulate, rows first: year,province")):
     try:
         pair = statistics.parse_by(by)
     except QueryError as exc:

@@ -100,12 +100,11 @@ def _sidebar(facets: dict, req: SearchRequest, links: SearchLinks, queries: dict
         searchable = len(facet["values"]) > FACET_SEARCHABLE or bool(query)
         # A collapsed facet opens when used.
         opened = bool(query) or name in selected or not declared.collapsed
-        listed = facets[child]["distinct"] if child else facet["distinct"]
         out.append({"name": name, "label": declared.label(lang), "open": opened, "query": query,
                     "searchable": searchable, "all_href": links.page(1) if query else None,
                     "distinct": facet["distinct"],
                     "complete_href": links.at(f"/saring/{name}") if facet["distinct"] > len(rows) else None,
-                    "child": {"label": FACETS_BY_NAME[child].label(lang), "distinct": listed,
+                    "child": {"label": FACETS_BY_NAME[child].label(lang), "distinct": facets[child]["distinct"],
                               "href": links.at(f"/saring/{child}")} if child else None,
                     **_split(values, whole=bool(query) or len(values) <= FACET_SHOWN + 2)})
     return out

@@ -31,6 +31,8 @@ class ErrorBody(BaseModel):
 
 
 ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
+          414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES (a long "
+                                                   "multi-byte query can reach it before its 2000 characters)"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
           503: {"model": ErrorBody, "description": "The search engine is not available"}}
 NOT_FOUND = {404: {"model": ErrorBody, "description": "No innovation or entry has this id"}}
