@@ -239,13 +239,14 @@ def query_texts() -> list[str]:
 
 def filter_pools() -> dict[str, list[str]]:
     from search_api.documents import SearchDocument
+    from search_api.facets import MISSING
 
     pools: dict[str, set[str]] = {k: set() for k in ("province", "year", "sector", "agency_level", "programme",
                                                        "is_digital")}
     for r in make_corpus.load_sample():
         values = SearchDocument.from_records(r.id, [r]).facet_values()
         for k in pools:
-            pools[k].update(values[k])
+            pools[k].update(v for v in values[k] if v != MISSING)  # the same filter mix as before issue 13
     return {k: sorted(v) for k, v in pools.items()}
 
 

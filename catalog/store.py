@@ -317,6 +317,18 @@ class Catalog:
         with self.db.connect() as conn:
             return set(conn.execute(sa.select(entries.c.innovation_id).distinct().where(*where)).scalars())
 
+    def source_summary(self) -> list[dict]:
+        """Per source: its programme, the published entries and innovations from it, and when
+        the newest of them last changed (the /tentang page)."""
+        published = (entries.c.status == INDEXED_STATUS) & (entries.c.programme != INPUT_PROGRAMME)
+        query = (sa.select(entries.c.source, entries.c.programme, sa.func.count().label("entries"),
+                           sa.func.count(sa.distinct(entries.c.innovation_id)).label("innovations"),
+                           sa.func.max(entries.c.updated_at).label("newest"))
+                 .where(published).group_by(entries.c.source, entries.c.programme)
+                 .order_by(entries.c.source, entries.c.programme))
+        with self.db.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def agency_rows(self) -> list[dict]:
         with self.db.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(sa.select(agencies).order_by(agencies.c.name))]

@@ -68,6 +68,11 @@ class SearchDocument:
         return {f.name: f.values_of(self.record, entries, self.facts) for f in FACETS}
 
     @property
+    def years(self) -> list[int]:
+        """Every entry's year (the year range filter matches any of them)."""
+        return sorted({e.year for e in (self.entries or [self.record]) if e.year is not None})
+
+    @property
     def sort_year(self) -> int | None:
         years = [e.year for e in (self.entries or [self.record]) if e.year is not None]
         return max(years) if years else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Container, Iterable, Mapping, Sequence
 
-from .facets import FACETS_BY_NAME
+from .facets import FACETS_BY_NAME, BadValue
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "newest", "oldest", "most_replicated")
@@ -23,12 +23,15 @@ def group_params(pairs: Iterable[tuple[str, str]], names: Container[str] | None 
 
 
 class QueryError(ValueError):
-    """A bad request parameter: carries which parameter and why (→ HTTP 422)."""
+    """A bad request parameter: carries which parameter and why (→ HTTP 422), and for pages
+    a ``code`` (not_number, out_of_range, not_choice, not_boolean, too_far…) and the value."""
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, message: str, code: str = "invalid", value: str | None = None):
         super().__init__(message)
         self.param = param
         self.message = message
+        self.code = code
+        self.value = value
 
 
 @dataclass(frozen=True)
@@ -79,26 +82,29 @@ class SearchRequest:
             try:
                 value = int(raw)
             except ValueError:
-                raise QueryError(name, f"{name} must be a whole number, got {raw!r}") from None
+                raise QueryError(name, f"{name} must be a whole number, got {raw!r}", "not_number", raw) from None
             if not lo <= value <= hi:
-                raise QueryError(name, f"{name} must be between {lo} and {hi}, got {value}")
+                raise QueryError(name, f"{name} must be between {lo} and {hi}, got {value}", "out_of_range", raw)
             return value
 
         mode = one("mode", "hybrid")
         if mode not in MODES:
-            raise QueryError("mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            raise QueryError("mode", f"mode must be one of {', '.join(MODES)}, got {mode!r}", "not_choice", mode)
         sort = one("sort", "relevance")
         if sort not in SORTS:
-            raise QueryError("sort", f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+            raise QueryError("sort", f"sort must be one of {', '.join(SORTS)}, got {sort!r}", "not_choice", sort)
         selected: dict[str, tuple[str, ...]] = {}
         for name, facet in FACETS_BY_NAME.items():
             raw_values = [v for v in params.get(name, []) if v.strip()]
             if not raw_values:
                 continue
-            try:
-                selected[name] = tuple(sorted({facet.parse(v) for v in raw_values}))
-            except ValueError as exc:
-                raise QueryError(name, str(exc)) from None
+            values = set()
+            for raw in raw_values:
+                try:
+                    values.add(facet.parse(raw))
+                except BadValue as exc:
+                    raise QueryError(name, str(exc), exc.code, raw) from None
+            selected[name] = tuple(sorted(values))
         year_from = integer("year_from", None, 1900, 2100)
         year_to = integer("year_to", None, 1900, 2100)
         if year_from is not None and year_to is not None and year_from > year_to:
@@ -106,11 +112,11 @@ class SearchRequest:
         page = integer("page", 1, 1, 10**9)
         if page > MAX_PAGE:
             raise QueryError("page", f"page must be at most {MAX_PAGE}: narrow the search, or use the export for "
-                                     "every result")
+                                     "every result", "too_far", str(page))
         size = integer("size", 10, 1, MAX_SIZE)
         explain = (one("explain", "false") or "false").lower()
         if explain not in {"true", "false", "1", "0"}:
-            raise QueryError("explain", f"explain must be true or false, got {explain!r}")
+            raise QueryError("explain", f"explain must be true or false, got {explain!r}", "not_boolean", explain)
         return cls(
             q=(one("q", "") or "").strip()[:2000],
             mode=mode,

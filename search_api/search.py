@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Callable, Iterator
 
@@ -16,8 +16,8 @@ from catalog.store import Catalog
 from .analysis import fold, get_analyzer, tokenize
 from .documents import DISPLAY_FIELDS, SearchDocument
 from .embeddings import Embedder
-from .engines.base import ALL, EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
-from .facets import CHARTED, FACETS
+from .engines.base import EngineUnavailable, FacetGroup, Match, Ranked, Retrieval, SearchEngine
+from .facets import FACETS
 from .fusion import Fused, fuse
 from .highlight import shared_words, snippet
 from .query import Filters, SearchRequest
@@ -38,6 +38,10 @@ class Plan:
     suggestion: str | None = None  # the query with misspelt words corrected
     vector: np.ndarray | None = None  # the query embedding, when there is a semantic leg
     background: tuple[float, float, float] | None = None  # (threshold, mean, sd) of similarity
+
+
+STATS_VALUES = 100_000  # statistics count every value of a facet
+FACET_NAMES = tuple(f.name for f in FACETS)
 
 
 class SearchBusy(EngineUnavailable):
@@ -271,7 +275,8 @@ class SearchService:
             values = [{"value": v, "count": n, "selected": v in chosen} for v, n in fc.values]
             present = {v for v, _ in fc.values}
             values += [{"value": v, "count": 0, "selected": True} for v in sorted(chosen - present)]
-            out[facet.name] = {"label": facet.label("id"), "values": values, "truncated": fc.truncated}
+            out[facet.name] = {"label": facet.label("id"), "values": values, "truncated": fc.truncated,
+                               "distinct": fc.distinct}
         return out
 
     # ---------------------------------------------------------------- documents
@@ -306,9 +311,9 @@ class SearchService:
             out.append(item)
         return out
 
-    def similar_problems(self, problem: str, filters: Filters, size: int) -> dict:
+    def similar_problems(self, problem: str, filters: Filters, size: int, page: int = 1) -> dict:
         """Rank innovations by how well they solved a described problem, saying why."""
-        req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, explain=True)
+        req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, page=page, explain=True)
         result, plan, docs = self._search(req)  # explain: the page documents carry their vectors
         qvec, terms = plan.vector, set(plan.match.terms)
         for hit in result["hits"]:
@@ -324,13 +329,14 @@ class SearchService:
             hit["replicated_in"] = doc.record.replicated_in
         return result
 
-    def stats(self) -> dict:
-        counts = self.engine.facet_counts(ALL, Filters(), [f.name for f in FACETS], 10_000)
-        return {
-            "total": self.engine.count(),
-            **{f.name: [{"value": v, "count": n} for v, n in counts[f.name].values] for f in CHARTED},
-            "facets": {name: [{"value": v, "count": n} for v, n in fc.values] for name, fc in counts.items()},
-        }
+    def stats(self, req: SearchRequest, by: tuple[str, str] | None = None) -> dict:
+        """Counts of every facet over the result set of ``req`` (the set its search page
+        shows: the same plan, total and facet counts), and optionally a cross-tabulation of
+        two facets over that set."""
+        plan = self._plan(replace(req, facet_size=STATS_VALUES), 0, (FacetGroup(req.filters, FACET_NAMES),))
+        return {"total": plan.total,
+                "facets": {name: plan.facets[name].values for name in FACET_NAMES},
+                "crosstab": self.engine.cross_counts(plan.match, req.filters, *by) if by else None}
 
     def export(self, req: SearchRequest, chunk: int = 200) -> Iterator[SearchDocument]:
         """Every document of the result set, in the order the search shows them."""

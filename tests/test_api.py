@@ -104,6 +104,7 @@ def test_stats(api_client):
     assert {p["value"]: p["count"] for p in body["programme"]} == {"KIPP": 109, "IGA": 26, "InoLAN": 8, "other": 59}
     assert sum(p["count"] for p in body["agency_level"]) == 202
     assert {"year", "province", "sector"} <= set(body)
+    assert {v["value"]: v["count"] for v in body["facets"]["year"]}["-"] == 26  # no year: counted as "-"
 
 
 def test_export_streams_every_match_not_one_page(api_client):

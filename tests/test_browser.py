@@ -275,7 +275,8 @@ def test_phone_layout(browser, site):
     page.goto(f"{site}/?q=stunting")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "search-phone", full_page=False)
-    page.get_by_role("link", name="Saring hasil ↓").click()
+    page.get_by_role("button", name="Saring").click()
+    assert page.locator("#saring").is_visible()
     shot(page, "search-phone-filters", full_page=False)
     page.goto(f"{site}/inovasi/kipp-inv-0003")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

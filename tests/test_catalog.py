@@ -224,3 +224,15 @@ def test_every_write_is_checked_against_the_policy_and_a_refusal_changes_nothing
     assert catalog.resolve("kipp-b") is None and catalog.resolve("kipp-a") != catalog.resolve("iga-x")
     assert service.withdraw(curator, "kipp-a", reason="duplicate") == ["kipp-a"]
     assert catalog.history("kipp-a")[0].by == "user:kurator"
+
+
+def test_source_summary_counts_published_entries_per_source(catalog):
+    put(catalog, entry("kipp-a"))
+    put(catalog, entry("kipp-b", title="Bank Sampah Desa", acronym=None, regency_city="Kabupaten Blitar"))
+    put(catalog, entry("iga-a"))  # the same innovation as kipp-a: linked, one innovation, two sources
+    catalog.withdraw("kipp-b", reason="test", by="user:test")
+    rows = {r["source"]: r for r in catalog.source_summary()}
+    assert set(rows) == {"kipp", "iga"}
+    assert rows["kipp"]["entries"] == rows["kipp"]["innovations"] == 1  # the withdrawn one is not counted
+    assert rows["iga"]["programme"] == "KIPP" and rows["iga"]["entries"] == 1
+    assert rows["kipp"]["newest"] is not None

@@ -19,6 +19,7 @@ import os
 
 import pytest
 
+from search_api.facets import MISSING
 from search_api.query import SearchRequest
 
 QUERIES = [
@@ -145,7 +146,28 @@ def test_similar_and_stats_agree(pair):
         a = [i["id"] for i in ref.service.similar(rid, 10)]
         b = [i["id"] for i in eng.service.similar(rid, 10)]
         assert len(set(a) & set(b)) >= 9 and rid not in b
-    assert ref.service.stats() == eng.service.stats()
+    assert ref.service.stats(SearchRequest()) == eng.service.stats(SearchRequest())
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "sampah", "mode": "keyword", "province": ["Jawa Timur", "Jawa Tengah"]},
+                                    {"q": "pelayanan kesehatan ibu hamil", "programme": ["KIPP"]}])
+@pytest.mark.parametrize("by", [("year", "province"), ("programme", "sdg"), ("province", "regency_city")])
+def test_cross_counts_and_missing_values_agree(pair, params, by):
+    """Cross-tabulations (engine.cross_counts) and the counts of innovations without a value."""
+    ref, eng = pair
+    req = SearchRequest.parse({k: v if isinstance(v, list) else [v] for k, v in params.items()})
+    a, b = ref.service.stats(req, by), eng.service.stats(req, by)
+    assert a == b
+    assert a["crosstab"] and sum(n for row in a["crosstab"].values() for n in row.values()) >= a["total"] > 0
+
+
+def test_missing_values_filter_the_same(pair):
+    ref, eng = pair
+    for params in ({"year": ["-"]}, {"province": ["-"], "programme": ["KIPP"]}, {"sdg": ["-", "3"]}):
+        a, b = run(ref, size=50, **params), run(eng, size=50, **params)
+        assert a["total"] == b["total"] > 0
+        assert [h["id"] for h in a["hits"]] == [h["id"] for h in b["hits"]]
+        assert facet_table(a) == facet_table(b)
 
 
 BROAD = "antrean kesehatan dokumen desa ktp layanan stunting sampah"
@@ -198,12 +220,13 @@ def all_hits(rt, **params):
 
 @pytest.mark.parametrize("mode", ["hybrid", "semantic"])
 @pytest.mark.parametrize("q", ["stunting", "ibu hamil melahirkan di rumah", "maternal health", QUERIES[0]])
-def test_total_is_the_sum_of_a_single_valued_facet_plus_the_records_without_it(engine_sample, mode, q):
+def test_total_is_the_sum_of_a_single_valued_facet_with_the_records_without_it(engine_sample, mode, q):
     got, hits = all_hits(engine_sample, q=q, mode=mode, facet_size=100)
     assert len(hits) == got["total"] == len({h["id"] for h in hits}) > 0
     for name in ("province", "sector"):
-        counted = sum(v["count"] for v in got["facets"][name]["values"])
-        assert counted + sum(1 for h in hits if not h[name]) == got["total"], name
+        counts = {v["value"]: v["count"] for v in got["facets"][name]["values"]}
+        assert sum(counts.values()) == got["total"], name
+        assert counts.get(MISSING, 0) == sum(1 for h in hits if not h[name]), name
 
 
 @pytest.mark.parametrize("sort", ["newest", "oldest"])

@@ -1,11 +1,11 @@
 """The JSON API (design §5), versioned under /api/v1; models and parameters in ``schemas``."""
 from __future__ import annotations
 
-import io
 import json
 import logging
 import re
 from typing import Iterator, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -15,13 +15,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from search_api import consistency
+from search_api import consistency, statistics
 from search_api.documents import SearchDocument
+from search_api.facets import CHARTED
 from search_api.engines import EngineUnavailable
 from search_api.query import MAX_SIZE, QueryError, SearchRequest, group_params
 from search_api.runtime import Runtime
 from search_api.search import SearchBusy
-from search_api.spreadsheet import SpreadsheetWriter
 
 from catalog.record import PRIVATE_FIELDS
 from catalog.replications import Replications
@@ -31,14 +31,16 @@ from catalog.updating import InnovationState, tally
 from catalog.services import Identity, PermissionDenied
 from catalog.workflow import Entry, EntryNotFound, Incomplete, InvalidEntry, StaleEntry, WrongState
 
-from . import auth, schemas
+from . import auth, i18n, schemas
+from .downloads import csv_lines, disposition, filename
 from .editor import sync_search
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
-EXPORT_COLUMNS = ("id", "entry_id", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city", "year",
-                  "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
+EXPORT_COLUMNS = ("id", "url", "entries", "title", "acronym", "agency", "agency_level", "province", "regency_city",
+                  "year", "programme", "award", "sector", "sdgs", "stage", "is_digital", "problem", "solution", "impact",
                   "replicated_in", "sources", "activity", "updated_at")
+LABELLED = ("agency_level", "programme", "sector", "stage", "is_digital")  # codes shown by their label
 
 
 ENGINE_RETRY_SECONDS = 5  # Retry-After on a 503 from the engine (down, shards starting, index closed)
@@ -140,10 +142,21 @@ def similar_problems(request: Request, body: schemas.SimilarProblemsBody):
     return {"problem": body.problem, "total": result["total"], "took_ms": result["took_ms"], "hits": result["hits"]}
 
 
-@router.get("/stats", summary="Totals by programme, year, province, sector and agency level",
+@router.get("/stats", summary="Counts by every facet over a search's result set, and a cross-tabulation of two",
             response_model=schemas.Stats, responses=schemas.ERRORS)
-def stats(request: Request):
-    return runtime(request).service.stats()
+def stats(request: Request, req: SearchRequest = SearchParams,
+          by: str | None = Query(None, pattern=statistics.BY_PATTERN,
+                                 description="Two facets to cross-tabulate, rows first: year,province")):
+    try:
+        pair = statistics.parse_by(by)
+    except QueryError as exc:
+        raise invalid([{"parameter": exc.param, "message": exc.message}]) from None
+    counted = runtime(request).service.stats(req, pair)
+    table = statistics.facet_table(counted, req.filters)
+    values = {name: [{"value": v, "count": n} for v, n in rows] for name, rows in table.items()}
+    return {"query": req.q, "mode": req.mode, "total": counted["total"], "facets": values,
+            "crosstab": statistics.cross_tab(counted, req.filters, *pair).__dict__ if pair else None,
+            **{f.name: values[f.name] for f in CHARTED}}
 
 
 EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
@@ -151,16 +164,19 @@ EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
 
 @router.get("/export", summary="Every match of a search, streamed as CSV, JSON Lines or a programme's own format",
             response_class=StreamingResponse, responses={
-                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation; `kipp`: "
-                                     "KIPP's JSON array, `iga`: IGA's semicolon CSV, `inolan`: InoLAN's JSON Lines, "
-                                     "the shapes `jippnas index` reads (each innovation as its entry of that "
-                                     "programme, else its leading entry; contact details are never exported)",
+                200: {"description": "One row (CSV, UTF-8 with BOM) or line (JSON Lines) per innovation, the same "
+                                     "columns in both: " + ", ".join(EXPORT_COLUMNS) + "; `kipp`: KIPP's JSON array, "
+                                     "`iga`: IGA's semicolon CSV, `inolan`: InoLAN's JSON Lines, the shapes "
+                                     "`jippnas index` reads (each innovation as its entry of that programme, else its "
+                                     "leading entry; contact details are never exported)",
                       "content": {"text/csv": {}, "application/x-ndjson": {}, "application/json": {}}},
                 501: {"model": schemas.ErrorBody, "description": "This server was started without the programme "
                                                                  "formats (`jippnas serve` has them)"},
                 **schemas.ERRORS})
 def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
            agency: int | None = Query(None, ge=1, le=schemas.RECORD_ID_MAX, description="Only the innovations of this agency (its id)"),
+           lang: Literal["id", "en"] = Query("id", description="The language of labels (programme, agency type, "
+                                                               "sector, stage, digital)"),
            req: SearchRequest = SearchParams):
     service = runtime(request).service
     shape = None
@@ -173,40 +189,42 @@ def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
         wanted = runtime(request).catalog.published_ids(agency)
         docs = (d for d in docs if d.id in wanted)
     first = next(docs, None)  # surface engine errors before the response starts
+    base = (runtime(request).settings.public_url or str(request.base_url)).rstrip("/")
 
-    def rows() -> Iterator:
+    def rows() -> Iterator[dict]:
         if first is not None:
-            yield first
-            yield from docs
+            yield export_row(first, lang, base)
+            yield from (export_row(d, lang, base) for d in docs)
 
     if shape is not None:
-        records = (next((e for e in d.entries if e.programme == shape.programme), d.record) for d in rows())
+        every = itertools.chain([first] if first is not None else [], docs)
+        records = (next((e for e in d.entries if e.programme == shape.programme), d.record) for d in every)
         return StreamingResponse(shape.lines(records), media_type=shape.media_type,
                                  headers={"Content-Disposition": f'attachment; filename="{shape.filename}"'})
+    name = filename(req, "ekspor" if lang == "id" else "export", format)
     if format == "jsonl":
-        body = (json.dumps(innovation_body(d), ensure_ascii=False) + "\n" for d in rows())
-        return StreamingResponse(body, media_type="application/x-ndjson",
-                                 headers={"Content-Disposition": 'attachment; filename="jippnas-export.jsonl"'})
-    return StreamingResponse(_csv_lines(rows()), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="jippnas-export.csv"'})
+        body = (json.dumps(row, ensure_ascii=False) + "\n" for row in rows())
+        return StreamingResponse(body, media_type="application/x-ndjson", headers=disposition(name))
+    lines = csv_lines(EXPORT_COLUMNS, ([_cell(row[c]) for c in EXPORT_COLUMNS] for row in rows()))
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=disposition(name))
 
 
-def _csv_lines(docs) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = SpreadsheetWriter(buffer)
-    buffer.write("\ufeff")  # Excel opens UTF-8 correctly only with a BOM
-    writer.writerow(EXPORT_COLUMNS)
-    for doc in docs:
-        data = innovation_body(doc)
-        data["entries"] = [e["id"] for e in data["entries"]]
-        writer.writerow(["; ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v)
-                         for v in (data[c] for c in EXPORT_COLUMNS)])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    if buffer.getvalue():
-        yield buffer.getvalue()
+def export_row(doc: SearchDocument, lang: str, base: str) -> dict:
+    """One innovation as the export shows it: the leading entry's fields, codes as their labels
+    in ``lang``, its profile's address and every entry id."""
+    data = innovation_body(doc)
+    row = {c: data.get(c) for c in EXPORT_COLUMNS}
+    for name in LABELLED:
+        if row[name] is not None:
+            row[name] = i18n.value_label(name, "true" if row[name] is True else "false" if row[name] is False
+                                         else row[name], lang)
+    row["url"] = f"{base}/inovasi/{quote(doc.id, safe='')}"
+    row["entries"] = [e["id"] for e in data["entries"]]
+    return row
 
+
+def _cell(value):
+    return "; ".join(map(str, value)) if isinstance(value, list) else ("" if value is None else value)
 
 
 def health_payload(rt: Runtime) -> tuple[int, dict]:

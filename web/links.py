@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from search_api.facets import FACETS
 from search_api.query import Filters, SearchRequest
 
 DEFAULTS = SearchRequest()
+BACK = "dari"  # a profile's parameter holding the search it was opened from (its breadcrumb returns there)
 
 
 def query_params(req: SearchRequest) -> list[tuple[str, str]]:
@@ -76,11 +77,34 @@ class SearchLinks:
         return self._to(page=page)
 
     def export(self, fmt: str) -> str:
-        return href("/api/v1/export", query_params(replace(self.req, page=1)) + [("format", fmt)])
+        return href("/api/v1/export", query_params(replace(self.req, page=1)) + self.keep + [("format", fmt)])
+
+    def narrow(self, path: str = "/", **values: str) -> str:
+        """The same search with each named facet set to exactly this value (a chart's bar, a
+        table's cell: the innovations it counts), first page."""
+        chosen = {**self.req.filters.values, **{name: (value,) for name, value in values.items()}}
+        f = self.req.filters
+        req = replace(self.req, filters=Filters(chosen, f.year_from, f.year_to), page=1, size=DEFAULTS.size)
+        return href(path, query_params(req) + self.keep)
+
+    def href_params(self) -> str:
+        """This search state (with its page) as a query string, e.g. for a profile's way back."""
+        return urlencode(query_params(self.req))
+
+    def profile(self, innovation_id: str) -> str:
+        """A result's profile, carrying the search it was found by (its breadcrumb returns there)."""
+        back = self.href_params()
+        params = ([(BACK, back)] if back else []) + self.keep
+        return href(f"/inovasi/{quote(innovation_id, safe='')}", params)
 
     def hidden(self, *edited: str) -> list[tuple[str, str]]:
         """Parameters a form carries along unchanged: all but those it edits (and the page)."""
         return [(k, v) for k, v in query_params(replace(self.req, page=1)) + self.keep if k not in edited]
+
+
+def facet_search(name: str, value: str, keep: list[tuple[str, str]]) -> str:
+    """The search for every innovation with this facet value (a profile's agency, region…)."""
+    return href("/", [(name, value)] + keep)
 
 
 def pages_window(current: int, last: int, radius: int = 2) -> list[int | None]:

@@ -36,7 +36,8 @@ class ErrorBody(BaseModel):
 
 ERRORS = {400: {"model": ErrorBody, "description": "The request body could not be read"},
           413: {"model": ErrorBody, "description": "The request body is larger than JIPPNAS_MAX_BODY_BYTES"},
-          414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES"},
+          414: {"model": ErrorBody, "description": "The address is longer than JIPPNAS_MAX_URL_BYTES (a long "
+                                                   "multi-byte query can reach it before its 2000 characters)"},
           422: {"model": ErrorBody, "description": "A parameter is invalid (named in details.parameter)"},
           429: {"model": ErrorBody, "description": "Too many requests from this client (see Retry-After)"},
           503: {"model": ErrorBody, "description": "The search engine is not available, or the request took too "
@@ -101,6 +102,8 @@ class FacetResult(BaseModel):
     label: str
     values: list[FacetValue]
     truncated: bool
+    distinct: int = Field(description="How many values the facet has over the result set, listed or not "
+                                      "(facet_size lists the most frequent)")
 
 
 class SearchResponse(BaseModel):
@@ -316,8 +319,25 @@ class ValueCount(BaseModel):
     count: int
 
 
+class CrossTab(BaseModel):
+    rows: str = Field(description="The facet whose values are the rows")
+    columns: str
+    row_values: list[str] = Field(description="In chart order; \"-\" is \"no value\" (tidak diketahui)")
+    column_values: list[str]
+    cells: list[list[int]] = Field(description="cells[i][j]: innovations with row value i and column value j")
+    row_totals: list[int] = Field(description="Innovations with row value i (one innovation may have several "
+                                              "values of a facet, e.g. years, so cells can add up to more)")
+    column_totals: list[int]
+    total: int = Field(description="Innovations in the set")
+
+
 Stats = create_model(
-    "Stats", total=(int, ...), facets=(dict[str, list[ValueCount]], ...),
+    "Stats", __doc__="Counts over the result set of the search parameters (the set the search page shows).",
+    query=(str, ...), mode=(Mode, ...), total=(int, ...),
+    facets=(dict[str, list[ValueCount]], Field(description="Every facet, every value in chart order; \"-\" counts "
+                                                           "the innovations without a value; years in between "
+                                                           "with 0")),
+    crosstab=(CrossTab | None, Field(None, description="With by=ROWS,COLUMNS: the two facets cross-tabulated")),
     **{f.name: (list[ValueCount], ...) for f in CHARTED})
 
 

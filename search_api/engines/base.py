@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..documents import SearchDocument
-from ..facets import FACETS_BY_NAME
+from ..facets import FACETS_BY_NAME, MISSING
 from ..query import Filters
 
 
@@ -63,6 +63,7 @@ class Ranked:
 class FacetCounts:
     values: list[tuple[str, int]]  # most frequent first, at most the requested size
     truncated: bool
+    distinct: int = 0  # how many values the facet has over the match set, listed or not
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,11 @@ class SearchEngine(ABC):
         """Value counts of each facet over ``match`` ∩ filters."""
 
     @abstractmethod
+    def cross_counts(self, match: Match, filters: Filters, rows: str, columns: str) -> dict[str, dict[str, int]]:
+        """A cross-tabulation over ``match`` ∩ filters: for each value of facet ``rows``, the
+        documents having it per value of facet ``columns`` (missing values count as MISSING)."""
+
+    @abstractmethod
     def ordered(self, match: Match, filters: Filters, newest_first: bool, offset: int, limit: int,
                 by: str = "year") -> Ranked:
         """``match`` ∩ filters ordered by year (then id), or with ``by="replications"`` by the
@@ -223,7 +229,7 @@ def top_values(name: str, values: list[tuple[str, int]], size: int) -> FacetCoun
     by_count = sorted(values, key=lambda vc: (-vc[1], vc[0]))
     kept = by_count[:size]
     if facet.sort == "value_desc":
-        kept.sort(key=lambda vc: vc[0], reverse=True)
+        kept.sort(key=lambda vc: (vc[0] != MISSING, vc[0]), reverse=True)  # "tidak diketahui" last
     elif facet.sort == "value":
-        kept.sort(key=lambda vc: int(vc[0]) if vc[0].isdigit() else vc[0])
-    return FacetCounts(kept, truncated=len(values) > size)
+        kept.sort(key=lambda vc: (vc[0] == MISSING, int(vc[0]) if vc[0].isdigit() else 0, vc[0]))
+    return FacetCounts(kept, truncated=len(values) > size, distinct=len(values))

@@ -46,7 +46,7 @@ from ..documents import SearchDocument
 from ..query import Filters
 from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
 
-SCHEMA_VERSION = 6  # 6: the replication sort key; 5: tantivy + vector matrix (4 was one SQLite file)
+SCHEMA_VERSION = 6  # 6: missing facet values indexed, agency facet, the replication sort key (5: tantivy + vector matrix)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
 VECTORS, VECTORS_META, ROWS = "vectors.f32", "vectors.json", "rows.tsv"
 BUILD = "build.json"  # {"model": the embedding model of the generation's vectors}
@@ -111,7 +111,7 @@ def _tantivy_document(doc: SearchDocument, row: int) -> tantivy.Document:
         "terms": " ".join(doc.keyword_terms()),
         "words": " ".join(doc.surface_words()),
         "facets": [_facet_term(name, v) for name, values in facets.items() for v in values],
-        "years": [int(y) for y in facets["year"]],
+        "years": doc.years,
         "newest": newest,
         "oldest": (MISSING_YEAR if year is None else f"{year:04d}") + doc.id,
         "replicated": f"{REPLICATIONS_KEY - len(doc.replications):0{len(str(REPLICATIONS_KEY))}d}" + newest,
@@ -632,6 +632,16 @@ class EmbeddedEngine(SearchEngine):
                 return [(b["key"], b["doc_count"]) for b in counted["buckets"]]
         prefix = _facet_term(facets[0], "") if len(facets) == 1 else ""
         return searcher.terms_with_prefix("facets", prefix, filter_query=query)
+
+    def cross_counts(self, match, filters, rows, columns):
+        state = self._view()
+        query = self._match_query(match, filters)
+        out: dict[str, dict[str, int]] = {}
+        for term, _n in state.searcher.terms_with_prefix("facets", _facet_term(rows, ""), filter_query=query):
+            cell = Query.boolean_query([(Occur.Must, query), (Occur.Must, _any_of("facets", [term]))])
+            counted = state.searcher.terms_with_prefix("facets", _facet_term(columns, ""), filter_query=cell)
+            out[term.partition(":")[2]] = {t.partition(":")[2]: n for t, n in counted}
+        return out
 
     def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         state = self._view()

@@ -35,7 +35,7 @@ from .base import (EngineUnavailable, FacetGroup, IndexResult, Match, Near, Rank
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
-SCHEMA_VERSION = 5  # 5: activity and replication facets, replication sort (4: standard BM25, no padding; 3: scripted FTS5 similarity)
+SCHEMA_VERSION = 5  # 5: activity, agency and replication facets, missing values indexed as '-', the replication sort (4: standard BM25, no padding; 3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)  # overloaded, or shards not started yet
 NOT_READY_ERRORS = ("index_closed_exception", "cluster_block_exception", "no_shard_available_action_exception")
@@ -174,7 +174,7 @@ class OpenSearchEngine(SearchEngine):
             "words": doc.surface_words(),
             "sort_year": doc.sort_year,
             "replication_count": len(doc.replications),
-            "years": [int(y) for y in facets["year"]],
+            "years": doc.years,
             **{f.name: facets[f.name] for f in FACETS},
             "body": doc.to_json(),
             "embedding": np.asarray(doc.vector, dtype=np.float32).tolist(),
@@ -396,6 +396,13 @@ class OpenSearchEngine(SearchEngine):
         body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
                 "aggs": self._facet_aggs(facets)}
         return self._facet_values(self._search(body), facets, size)
+
+    def cross_counts(self, match, filters, rows, columns):
+        body = {"size": 0, "track_total_hits": False, "query": self._match_query(match, filters),
+                "aggs": {"rows": {"terms": {"field": rows, "size": FACET_AGG_SIZE},
+                                  "aggs": {"columns": {"terms": {"field": columns, "size": FACET_AGG_SIZE}}}}}}
+        buckets = self._search(body)["aggregations"]["rows"]["buckets"]
+        return {b["key"]: {c["key"]: c["doc_count"] for c in b["columns"]["buckets"]} for b in buckets}
 
     def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         order = "desc" if newest_first else "asc"
