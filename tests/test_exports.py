@@ -84,7 +84,7 @@ def test_the_shapes_are_the_importers_own(client):
 
 def test_an_agencys_innovations_in_another_programmes_shape(client, sample):
     agency = next(a for a in sample.catalog.agency_rows() if len(sample.catalog.published_ids(a["id"])) >= 2)
-    r = client.get(f"/api/v1/export?format=iga&agency={agency['id']}")
+    r = client.get(f"/api/v1/export?format=iga&agency_id={agency['id']}")
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")), delimiter=";"))
     wanted = sample.catalog.published_ids(agency["id"])
     assert len(rows) == len(wanted)

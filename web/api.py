@@ -1,6 +1,7 @@
 """The JSON API (design §5), versioned under /api/v1; models and parameters in ``schemas``."""
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -174,7 +175,9 @@ EXPORT_FORMATS = ("csv", "jsonl", "kipp", "iga", "inolan")
                                                                  "formats (`jippnas serve` has them)"},
                 **schemas.ERRORS})
 def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
-           agency: int | None = Query(None, ge=1, le=schemas.RECORD_ID_MAX, description="Only the innovations of this agency (its id)"),
+           agency_id: int | None = Query(None, ge=1, le=schemas.RECORD_ID_MAX,
+                                         description="Only the innovations of this agency (its id; `agency` is the "
+                                                     "facet of agency names)"),
            lang: Literal["id", "en"] = Query("id", description="The language of labels (programme, agency type, "
                                                                "sector, stage, digital)"),
            req: SearchRequest = SearchParams):
@@ -185,8 +188,8 @@ def export(request: Request, format: Literal[EXPORT_FORMATS] = Query("csv"),
         if shape is None:
             raise ApiError(501, "not_configured", f"this server does not export the {format} format")
     docs = service.export(req)
-    if agency is not None:
-        wanted = runtime(request).catalog.published_ids(agency)
+    if agency_id is not None:
+        wanted = runtime(request).catalog.published_ids(agency_id)
         docs = (d for d in docs if d.id in wanted)
     first = next(docs, None)  # surface engine errors before the response starts
     base = (runtime(request).settings.public_url or str(request.base_url)).rstrip("/")

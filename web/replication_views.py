@@ -112,7 +112,7 @@ def stats(catalog, kind: str) -> list[dict]:
 
 
 def _innovations_by_province(service) -> dict[str, int]:
-    return {row["value"]: row["count"] for row in service.stats()["facets"].get("province", [])}
+    return dict(service.stats(SearchRequest())["facets"].get("province", []))
 
 
 def national(service, catalog, colour_by: str, lang: str) -> dict:

@@ -39,7 +39,7 @@
     link.href = link.href.replace(/#.*$/, "");
     link.addEventListener("click", function () {
       sessionStorage.setItem(KEY, JSON.stringify({
-        key: link.dataset.key, y: window.scrollY, panelY: panel.scrollTop,
+        key: link.dataset.key, top: link.getBoundingClientRect().top, panelY: panel.scrollTop,
         open: body.classList.contains("filters-open")}));
     });
   });
@@ -56,7 +56,9 @@
   }
   if (!target) return;
   for (var d = target.closest("details"); d; d = d.parentElement.closest("details")) d.open = true;
-  window.scrollTo(0, saved.y);
+  // The link goes back to where it was on the screen (the results above it may have changed
+  // length, so the old scroll offset would not find it).
   panel.scrollTop = saved.panelY;
+  window.scrollBy(0, target.getBoundingClientRect().top - saved.top);
   target.focus({preventScroll: true});
 })();
