@@ -58,12 +58,11 @@ def test_same_document_count(pair):
     assert eng.engine.count() == ref.engine.count() == 202
 
 
+@pytest.mark.parametrize("engine_name", ["opensearch", "opensearch-3-shards"])  # the embedded engine has no shards
 def test_index_has_its_shards_on_every_data_node(pair):
     """The layout the other tests ran on: the configured shards, spread over the cluster's
     data nodes (CI runs this suite once on two nodes: JIPPNAS_TEST_OPENSEARCH_NODES=2)."""
     _, eng = pair
-    if eng.settings.engine != "opensearch":
-        pytest.skip("the embedded engine has no shards")
     client = eng.engine.client
     nodes = len([n for n in client.cat.nodes(format="json", h="node.role") if "d" in n["node.role"]])
     expected = int(os.environ.get("JIPPNAS_TEST_OPENSEARCH_NODES", "1"))
