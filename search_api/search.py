@@ -121,11 +121,11 @@ class SearchService:
             out.setdefault(stems[0], shown)
         return list(out.values())[:8]
 
-    def _similarity(self, vector, query_vector: np.ndarray) -> dict:
-        """The cosine, and what it means against the corpus: the share of innovations less
-        similar to this query (a percentile that spreads e5's 0.75-0.9 range) and a band."""
+    def _similarity(self, vector, query_vector: np.ndarray, sims: np.ndarray) -> dict:
+        """The cosine, and what it means against the corpus (``sims``: the query's
+        ``_background_sims``): the share of innovations less similar to this query (a
+        percentile that spreads e5's 0.75-0.9 range) and a band."""
         sim = float(np.dot(np.asarray(vector, np.float32), query_vector))
-        sims = self._background_sims(query_vector)
         if len(sims) < 2:
             return {"semantic_similarity": round(sim, 4), "similarity_percentile": None, "similarity_band": None}
         z = (sim - float(sims.mean())) / (float(sims.std()) or 1e-6)
@@ -302,11 +302,12 @@ class SearchService:
                    self.fusion).ranked()[:size]
         found = self.engine.fetch(ids, with_vectors=True)
         own_terms = set(self.analyzer.terms(doc.record.problem))
+        background = self._background_sims(vector)
         out = []
         for doc_sim in ids:
             other = found[doc_sim]
             item = other.summary()
-            item["why"] = {**self._similarity(other.vector, vector),
+            item["why"] = {**self._similarity(other.vector, vector, background),
                            "shared_terms": self._reasons(other.record.problem, own_terms)}
             out.append(item)
         return out
@@ -316,12 +317,13 @@ class SearchService:
         req = SearchRequest(q=problem, mode="hybrid", filters=filters, size=size, page=page, explain=True)
         result, plan, docs = self._search(req)  # explain: the page documents carry their vectors
         qvec, terms = plan.vector, set(plan.match.terms)
+        background = self._background_sims(qvec) if qvec is not None else None
         for hit in result["hits"]:
             doc = docs[hit["id"]]
             text = " ".join(filter(None, (doc.record.title, doc.record.problem, doc.record.solution)))
             hit["why"] = {
                 "shared_terms": self._reasons(text, terms),
-                **self._similarity(doc.vector, qvec),
+                **self._similarity(doc.vector, qvec, background),
                 "keyword_rank": hit["explain"]["keyword_rank"],
                 "semantic_rank": hit["explain"]["semantic_rank"],
             }

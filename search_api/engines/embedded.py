@@ -44,7 +44,7 @@ from threadpoolctl import threadpool_limits
 
 from ..documents import SearchDocument
 from ..query import Filters
-from .base import EngineUnavailable, IndexResult, Match, Ranked, SearchEngine, top_values
+from .base import EngineUnavailable, IndexResult, Match, Near, Ranked, SearchEngine, top_values
 
 SCHEMA_VERSION = 6  # 6: missing facet values indexed, agency facet, the replication sort key (5: tantivy + vector matrix)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
@@ -510,14 +510,22 @@ class EmbeddedEngine(SearchEngine):
         else:
             should = [self._terms_query(match.terms)] if match.terms else []
             if match.near is not None:
-                state = self._view()
-                sims = self._similarities(state, match.near.vector)
-                close = np.flatnonzero(sims >= match.near.min_similarity)
-                near = [state.ids[r] for r in self._live(state, close, None, set())]
+                near = self._near_ids(self._view(), match.near)
                 if near:
                     should.append(_any_of("id", near))
             base = Query.boolean_query([(Occur.Should, q) for q in should]) if should else Query.empty_query()
         return self._filtered(base, self._filter_query(filters))
+
+    def _near_ids(self, state: _State, near: Near) -> list[str]:
+        """The current documents at least ``near.min_similarity`` similar, kept for the
+        request's other facet groups and its total, which ask again with the same match."""
+        cached = state.caches.get("near")
+        if cached is not None and cached[0] == near:
+            return cached[1]
+        close = np.flatnonzero(self._similarities(state, near.vector) >= near.min_similarity)
+        ids = [state.ids[r] for r in self._live(state, close, None, set())]
+        state.caches["near"] = (near, ids)
+        return ids
 
     @staticmethod
     def _rows(state: _State, hits) -> list[int]:
