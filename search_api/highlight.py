@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from .analysis import get_analyzer
 from .analysis.analyzer import fold
@@ -14,18 +15,28 @@ SHORT_FIELDS = {"title", "acronym", "agency"}
 
 def matched_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words in ``text`` that match analysed query ``terms``."""
-    analyzer = get_analyzer()
+    term_of = get_analyzer().term_of
     words = list(WORD_RE.finditer(text))
-    hit = [analyzer.term_of(w.group()) in terms for w in words]
-    folded = [fold(w.group()) for w in words]
-    # Multi-word forms of a queried concept ("kartu tanda penduduk" for "ktp").
-    for form, concept in analyzer.lexicon.concepts.items():
-        if concept in terms and len(form) > 1:
-            n = len(form)
-            for i in range(len(words) - n + 1):
-                if tuple(folded[i : i + n]) == form:
-                    hit[i : i + n] = [True] * n
+    hit = [term_of(w.group()) in terms for w in words]
+    phrases = _phrases(frozenset(terms))
+    if phrases:
+        folded = [fold(w.group()) for w in words]
+        for i, word in enumerate(folded):
+            for form in phrases.get(word, ()):
+                if tuple(folded[i : i + len(form)]) == form:
+                    hit[i : i + len(form)] = [True] * len(form)
     return [(w.start(), w.end()) for w, h in zip(words, hit) if h]
+
+
+@lru_cache(maxsize=256)
+def _phrases(terms: frozenset[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Multi-word forms of the queried concepts ("kartu tanda penduduk" for "ktp") by their
+    first word: worked out once per query, not once per highlighted field."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for form, concept in get_analyzer().lexicon.concepts.items():
+        if concept in terms and len(form) > 1:
+            out.setdefault(form[0], []).append(form)
+    return out
 
 
 def _mark(text: str, spans: list[tuple[int, int]]) -> str:

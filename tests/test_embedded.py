@@ -18,7 +18,7 @@ import pytest
 from indexer.pipeline import Indexer
 from jippnas.cli import sample_paths
 from search_api.documents import SearchDocument
-from search_api.engines.base import ALL
+from search_api.engines.base import ALL, Match, Near
 from search_api.engines.embedded import ROWS, EmbeddedEngine
 from search_api.query import Filters
 from search_api.runtime import Runtime
@@ -92,6 +92,36 @@ def test_writes_replace_and_delete_without_duplicates(tmp_path, sample):
     engine.rebuild(docs[1:])  # a new generation holds only the current rows
     assert engine.count() == 19 and not generation.exists()
     assert len((engine._view_cache.directory / ROWS).read_text().splitlines()) == 19
+
+
+def test_only_current_rows_are_near_after_edits_and_after_a_rebuild(tmp_path, sample):
+    """A replaced document's old vector and a deleted document's vector stay in the matrix;
+    after edits the current rows are listed from tantivy, after a rebuild every row is current.
+    Either way the nearest documents and those above a similarity are the current ones only."""
+    engine = EmbeddedEngine(tmp_path / "index")
+    docs = sample_docs(sample)[:30]
+    engine.index(docs)
+    old = docs[0].vector
+    moved = [SearchDocument(id=d.id, record=d.record, entries=d.entries, vector=docs[20 + i].vector)
+             for i, d in enumerate(docs[:5])]
+    engine.index(moved)  # docs[0..4] now have other vectors: their old rows would match `old` at 1.0
+    engine.delete([docs[5].id])
+    current = {d.id: d.vector for d in [*moved, *docs[6:]]}
+
+    sims = {i: float(np.dot(v, old)) for i, v in current.items()}
+    threshold = (sorted(sims.values())[-8] + sorted(sims.values())[-9]) / 2
+    near = {i for i, s in sims.items() if s >= threshold}
+    for when in ("after edits", "after a rebuild"):
+        state = engine._view()
+        assert int(engine._live_rows(state).sum()) == len(current), when
+        found = engine.semantic(old, Filters(), len(current) + 5)
+        assert sorted(found.ids) == sorted(current), when  # each current document once, nothing else
+        assert dict(zip(found.ids, found.scores)) == pytest.approx(sims, abs=1e-5), when
+        match = Match(near=Near.of(old, threshold))
+        assert engine._count(state, match, Filters()) == len(near), when
+        assert set(engine.ordered(match, Filters(), True, 0, 100).ids) == near, when
+        engine.rebuild([SearchDocument(id=i, record=d.record, entries=d.entries, vector=current[i])
+                        for i, d in ((d.id, d) for d in [*moved, *docs[6:]])])
 
 
 @pytest.mark.parametrize("filters", [{}, {"programme": ("KIPP",)}, {"province": ("Jawa Timur", "Jawa Tengah")}])

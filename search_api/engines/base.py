@@ -167,21 +167,10 @@ class SearchEngine(ABC):
     @abstractmethod
     def fetch(self, ids: Sequence[str], with_vectors: bool = False) -> dict[str, SearchDocument]: ...
 
+    @abstractmethod
     def retrieve(self, spec: Retrieval) -> Retrieved:
-        """Answer a whole search request; this default composes the primitives."""
-        keyword = semantic = None
-        if spec.keyword_depth is not None:
-            keyword = self.keyword(spec.terms, spec.filters, spec.keyword_depth)
-        if spec.vector is not None:
-            semantic = self.semantic(spec.vector, spec.filters, spec.k)
-        match = spec.match()
-        # The similarity threshold is absolute, so one match serves every facet group.
-        total = keyword.total if keyword is not None and match.near is None else \
-            self.ordered(match, spec.filters, True, 0, 0).total
-        facets: dict[str, FacetCounts] = {}
-        for group in spec.facet_groups:
-            facets.update(self.facet_counts(match, group.filters, group.names, spec.facet_size))
-        return Retrieved(keyword, semantic, total, facets)
+        """Answer a whole search request (both legs, the size of their union, the facet
+        groups), in one round trip where the engine is a server."""
 
     @abstractmethod
     def vector_sample(self, limit: int) -> np.ndarray:

@@ -31,6 +31,7 @@ import json
 import os
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from ..documents import SearchDocument
 from ..query import Filters
-from .base import EngineUnavailable, IndexResult, Match, Near, Ranked, SearchEngine, top_values
+from .base import EngineUnavailable, IndexResult, Match, Near, Ranked, Retrieval, Retrieved, SearchEngine, top_values
 
 SCHEMA_VERSION = 6  # 6: missing facet values indexed, agency facet, the replication sort key (5: tantivy + vector matrix)
 CURRENT, LOCK, TEXT = "CURRENT", "write.lock", "text"
@@ -59,6 +60,9 @@ AGGREGATE_BELOW = 8  # facet counts: an aggregation when the match is below 1/8 
 FACET_TERMS = 65_000  # distinct facet values one aggregation returns (tantivy's bucket limit)
 SIZES = 256  # match-set sizes remembered per commit, so facet counting need not count again
 FEW_TERMS = 200  # up to this many, one term query each beats a term set (which costs ~0.25 ms to set up)
+# A request's independent tantivy searches and the vector scan run side by side, one per core
+# (shared by every engine of the process, so tests opening many engines do not pile up threads).
+_PARALLEL = ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), thread_name_prefix="embedded-search")
 
 
 def _schema() -> tantivy.Schema:
@@ -504,13 +508,13 @@ class EmbeddedEngine(SearchEngine):
     def _filtered(query: Query, filter_query: Query | None) -> Query:
         return query if filter_query is None else Query.boolean_query([(Occur.Must, query), (Occur.Must, filter_query)])
 
-    def _match_query(self, match: Match, filters: Filters) -> Query:
+    def _match_query(self, state: _State, match: Match, filters: Filters) -> Query:
         if match.everything:
             base = Query.all_query()
         else:
             should = [self._terms_query(match.terms)] if match.terms else []
             if match.near is not None:
-                near = self._near_ids(self._view(), match.near)
+                near = self._near_ids(state, match.near)
                 if near:
                     should.append(_any_of("id", near))
             base = Query.boolean_query([(Occur.Should, q) for q in should]) if should else Query.empty_query()
@@ -522,8 +526,8 @@ class EmbeddedEngine(SearchEngine):
         cached = state.caches.get("near")
         if cached is not None and cached[0] == near:
             return cached[1]
-        close = np.flatnonzero(self._similarities(state, near.vector) >= near.min_similarity)
-        ids = [state.ids[r] for r in self._live(state, close, None, set())]
+        close = np.flatnonzero((self._similarities(state, near.vector) >= near.min_similarity) & self._live_rows(state))
+        ids = [state.ids[r] for r in close.tolist()]
         state.caches["near"] = (near, ids)
         return ids
 
@@ -531,9 +535,48 @@ class EmbeddedEngine(SearchEngine):
     def _rows(state: _State, hits) -> list[int]:
         return state.searcher.fast_field_values("row", [address for _, address in hits])
 
+    def _live_rows(self, state: _State) -> np.ndarray:
+        """Which rows of the matrix hold a current document, once per commit. After a
+        rebuild or a compaction there are as many rows with an id as documents, so every one
+        is current; after edits, replaced and deleted documents have left rows behind and
+        the current rows are listed from tantivy (about 60 ms at 100k documents)."""
+        live = state.caches.get("live")
+        if live is None:
+            n = len(state.matrix)
+            known = np.fromiter((doc_id is not None for doc_id in state.ids[:n]), bool, count=min(n, len(state.ids)))
+            live = np.zeros(n, bool)
+            if int(known.sum()) == state.searcher.num_docs:
+                live[: len(known)] = known
+            elif state.searcher.num_docs:
+                hits = state.searcher.search(Query.all_query(), state.searcher.num_docs, count=False).hits
+                live[self._rows(state, hits)] = True
+            state.caches["live"] = live
+        return live
+
     # ---------------------------------------------------------------- read primitives
     def count(self) -> int:
         return self._view().searcher.num_docs
+
+    def retrieve(self, spec: Retrieval) -> Retrieved:
+        """The primitives composed, the independent ones side by side (tantivy and numpy let go
+        of the GIL): the keyword leg beside the vector scan, then the facet groups, the first
+        in this thread, which also counts the total."""
+        keyword = _PARALLEL.submit(self.keyword, spec.terms, spec.filters, spec.keyword_depth) \
+            if spec.keyword_depth is not None else None
+        semantic = self.semantic(spec.vector, spec.filters, spec.k) if spec.vector is not None else None
+        match = spec.match()
+        state = self._view()
+        if match.near is not None:
+            self._near_ids(state, match.near)  # once, before the groups ask for it
+        groups = list(spec.facet_groups)
+        others = [_PARALLEL.submit(self.facet_counts, match, g.filters, g.names, spec.facet_size) for g in groups[1:]]
+        facets = self.facet_counts(match, groups[0].filters, groups[0].names, spec.facet_size) if groups else {}
+        keyword = keyword.result() if keyword is not None else None
+        # The similarity threshold is absolute, so one match serves every facet group.
+        total = keyword.total if keyword is not None and match.near is None else self._count(state, match, spec.filters)
+        for counted in others:
+            facets.update(counted.result())
+        return Retrieved(keyword, semantic, total, facets)
 
     def keyword(self, terms, filters, limit):
         if not terms:
@@ -572,17 +615,22 @@ class EmbeddedEngine(SearchEngine):
             return Ranked([], [], 0)
         filter_query = self._filter_query(filters)
         excluded = set(exclude)
-        share = 1.0
-        if filter_query is not None:
-            passing = state.searcher.search(filter_query, 1, count=True).count
-            # Listing what passes costs ~0.3 µs a document; checking candidates by id ~6 µs
-            # each, and a filter passing a share p of the rows needs about k / p of them.
-            if passing ** 2 <= LIST_OR_CHECK * k * len(sims):
-                return self._nearest(state, sims, self._passing(state, filter_query, passing, excluded), k)
-            share = passing / len(sims)
+        live_rows = self._live_rows(state)
+        current = np.where(live_rows, sims, -np.inf)  # a replaced or deleted document's row never ranks
+        if filter_query is None:
+            wanted = min(len(sims), k + len(excluded))
+            best = np.argpartition(-current, wanted - 1)[:wanted] if wanted < len(sims) else np.arange(len(sims))
+            ids = state.ids
+            return self._nearest(state, sims, [r for r in best.tolist() if live_rows[r] and ids[r] not in excluded], k)
+        passing = state.searcher.search(filter_query, 1, count=True).count
+        # Listing what passes costs ~0.3 µs a document; checking candidates by id ~6 µs
+        # each, and a filter passing a share p of the rows needs about k / p of them.
+        if passing ** 2 <= LIST_OR_CHECK * k * len(sims):
+            return self._nearest(state, sims, self._passing(state, filter_query, passing, excluded), k)
+        share = passing / len(sims)
         wanted = min(len(sims), int((k + len(excluded)) / share * 1.2) + 16)
         while True:
-            candidates = np.argpartition(-sims, wanted - 1)[:wanted] if wanted < len(sims) else np.arange(len(sims))
+            candidates = np.argpartition(-current, wanted - 1)[:wanted] if wanted < len(sims) else np.arange(len(sims))
             live = self._live(state, candidates, filter_query, excluded)
             if len(live) >= k or wanted == len(sims):
                 return self._nearest(state, sims, live, k)
@@ -596,9 +644,8 @@ class EmbeddedEngine(SearchEngine):
         best = sorted(((float(sims[row]), state.ids[row]) for row in rows.tolist()), key=lambda p: (-p[0], p[1]))
         return Ranked([i for _, i in best], [s for s, _ in best], len(best))
 
-    def _live(self, state: _State, rows: np.ndarray, filter_query: Query | None, excluded: set) -> list[int]:
-        """The rows among ``rows`` that hold a current document passing the filters (a row
-        whose document was replaced or deleted since is not one)."""
+    def _live(self, state: _State, rows: np.ndarray, filter_query: Query, excluded: set) -> list[int]:
+        """The rows among ``rows`` that hold a current document passing the filters."""
         ids = state.ids
         candidates = {r for r in rows.tolist() if r < len(ids) and ids[r] is not None and ids[r] not in excluded}
         wanted = list({ids[r] for r in candidates})
@@ -614,13 +661,22 @@ class EmbeddedEngine(SearchEngine):
         rows = self._rows(state, state.searcher.search(filter_query, passing, count=False).hits)
         return [row for row in rows if state.ids[row] not in excluded] if excluded else rows
 
+    def _count(self, state: _State, match: Match, filters: Filters) -> int:
+        """Documents in ``match`` ∩ filters, counted once for a request's total and its facet
+        counting (the keyword leg and ``ordered`` remember what they counted anyway)."""
+        size = state.caches.get("sizes", {}).get((match, filters.key()))
+        if size is None:
+            size = state.searcher.search(self._match_query(state, match, filters), 1, count=True).count
+            _remember_size(state, match, filters, size)
+        return size
+
     def facet_counts(self, match, filters, facets, size):
         if not facets:
             return {}
         state = self._view()
-        matching = state.caches.get("sizes", {}).get((match, filters.key()))
+        matching = self._count(state, match, filters) if len(facets) > 1 else None
         counted: dict[str, list[tuple[str, int]]] = {name: [] for name in facets}
-        for term, n in self._facet_terms(state, self._match_query(match, filters), facets, matching):
+        for term, n in self._facet_terms(state, self._match_query(state, match, filters), facets, matching):
             name, _, value = term.partition(":")
             if name in counted:
                 counted[name].append((value, n))
@@ -630,11 +686,10 @@ class EmbeddedEngine(SearchEngine):
     def _facet_terms(state: _State, query: Query, facets: Sequence[str], matching: int | None) -> list[tuple[str, int]]:
         """(name:value, documents) over the match set, the cheaper of two ways for its size: an
         aggregation reads the values of every matching document, terms_with_prefix checks
-        every facet value's postings against the match (a cost set by the index size)."""
+        every facet value's postings against the match (a cost set by the index size).
+        ``matching`` (the match set's size) is None for a single facet, always counted the second way."""
         searcher = state.searcher
-        if len(facets) > 1 and matching is None:
-            matching = searcher.search(query, 1, count=True).count
-        if len(facets) > 1 and matching * AGGREGATE_BELOW < searcher.num_docs:
+        if matching is not None and matching * AGGREGATE_BELOW < searcher.num_docs:
             counted = searcher.aggregate(query, {"f": {"terms": {"field": "facets", "size": FACET_TERMS}}})["f"]
             if not counted["sum_other_doc_count"]:
                 return [(b["key"], b["doc_count"]) for b in counted["buckets"]]
@@ -643,7 +698,7 @@ class EmbeddedEngine(SearchEngine):
 
     def cross_counts(self, match, filters, rows, columns):
         state = self._view()
-        query = self._match_query(match, filters)
+        query = self._match_query(state, match, filters)
         out: dict[str, dict[str, int]] = {}
         for term, _n in state.searcher.terms_with_prefix("facets", _facet_term(rows, ""), filter_query=query):
             cell = Query.boolean_query([(Occur.Must, query), (Occur.Must, _any_of("facets", [term]))])
@@ -654,7 +709,7 @@ class EmbeddedEngine(SearchEngine):
     def ordered(self, match, filters, newest_first, offset, limit, by="year"):
         state = self._view()
         key_field = "replicated" if by == "replications" else "newest" if newest_first else "oldest"
-        found = state.searcher.search(self._match_query(match, filters), max(limit, 1), count=True,
+        found = state.searcher.search(self._match_query(state, match, filters), max(limit, 1), count=True,
                                       order_by_field=key_field, offset=offset, order=Order.Asc)
         prefix = len(MISSING_YEAR) + (len(str(REPLICATIONS_KEY)) if by == "replications" else 0)
         ids = [key[prefix:] for key, _ in found.hits[: max(limit, 0)]]
@@ -663,8 +718,7 @@ class EmbeddedEngine(SearchEngine):
 
     def vector_sample(self, limit):
         state = self._view()
-        hits = state.searcher.search(Query.all_query(), max(state.searcher.num_docs, 1), count=False).hits
-        live = sorted((state.ids[row], row) for row in self._rows(state, hits))
+        live = sorted((state.ids[row], row) for row in np.flatnonzero(self._live_rows(state)).tolist())
         step = max(1, -(-len(live) // max(limit, 1)))
         rows = [row for _, row in live[::step]]
         return np.asarray(state.matrix[rows], dtype=np.float32) if rows else np.zeros((0, 0), np.float32)
