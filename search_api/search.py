@@ -198,7 +198,7 @@ class SearchService:
             facet_size=req.facet_size,
         )
         got = self.engine.retrieve(spec)
-        plan = Plan(spec.match(), None, got.total, got.keyword, got.semantic, facets=got.facets,
+        plan = Plan(got.match, None, got.total, got.keyword, got.semantic, facets=got.facets,
                     suggestion=suggestion, vector=vector, background=threshold)
         if not req.q:
             return plan

@@ -1,6 +1,8 @@
 """OpenSearch-specific behaviour: strict mappings, zero-downtime reindex under load."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import threading
 import time
@@ -102,7 +104,9 @@ def test_bulk_failures_are_reported_per_document(os_runtime):
     assert result.failures[0][0] == doc_id and "embedding" in result.failures[0][1]
 
 
-def test_hybrid_search_with_facets_is_one_msearch(os_runtime, monkeypatch):
+def test_a_search_is_one_msearch_and_its_groups_by_meaning_a_second(os_runtime, monkeypatch):
+    """Keyword: legs and facet groups in one round trip. Hybrid: the legs and the nearest
+    documents first, then the groups asking for the documents above the threshold by id."""
     os_runtime.service._corpus()  # the vector sample is taken once per index state, not per search
     client = os_runtime.engine.client
     calls: list[str] = []
@@ -110,8 +114,22 @@ def test_hybrid_search_with_facets_is_one_msearch(os_runtime, monkeypatch):
         original = getattr(client, name)
         monkeypatch.setattr(client, name, lambda *a, _n=name, _o=original, **kw: (calls.append(_n), _o(*a, **kw))[1])
     os_runtime.service._embed_query("stunting pada balita")  # the query vector is cached, not part of this
-    result = os_runtime.service.search(SearchRequest(q="stunting pada balita", mode="hybrid",
-                                                     filters=Filters({"province": ("Jawa Timur",),
-                                                                      "sector": ("Kesehatan",)})))
-    assert result["total"] > 0
-    assert calls == ["msearch"]
+    filters = Filters({"province": ("Jawa Timur",), "sector": ("Kesehatan",)})
+    for mode, expected in (("keyword", ["msearch"]), ("hybrid", ["msearch", "msearch"])):
+        calls.clear()
+        result = os_runtime.service.search(SearchRequest(q="stunting pada balita", mode=mode, filters=filters))
+        assert result["total"] > 0
+        assert calls == expected, mode
+
+
+def test_documents_listed_by_meaning_are_those_a_radial_search_finds(os_runtime):
+    """The groups' by-id clause stands for exactly the documents above the threshold."""
+    service, engine = os_runtime.service, os_runtime.engine
+    for q in ("stunting pada balita", "antrean panjang di puskesmas", "sampah plastik menumpuk di sungai"):
+        plan = service._plan(SearchRequest(q=q, mode="hybrid"), 10)
+        assert plan.match.near_ids is not None
+        radial = engine._search({"size": 500, "_source": False,
+                                 "query": {"bool": {"should": [engine._near_clause(plan.match.near)]}}})
+        assert set(plan.match.near_ids) == {h["_id"] for h in radial["hits"]["hits"]}, q
+        unresolved = replace(plan.match, near_ids=None)
+        assert engine.ordered(unresolved, Filters(), True, 0, 0).total == plan.total, q

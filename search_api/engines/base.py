@@ -47,6 +47,9 @@ class Match:
     terms: tuple[str, ...] = ()
     near: Near | None = None
     everything: bool = False
+    # The documents ``near`` stands for, when the engine has listed them: later questions about
+    # the same result set (a date-sorted page, an export, a cross-tab) then ask by id.
+    near_ids: tuple[str, ...] | None = None
 
 
 ALL = Match(everything=True)
@@ -107,6 +110,7 @@ class Retrieved:
     semantic: Ranked | None
     total: int
     facets: dict[str, "FacetCounts"]
+    match: Match  # the result set, as the engine resolved it (``Retrieval.match()`` or with near_ids)
 
 
 @dataclass

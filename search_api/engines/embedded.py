@@ -576,7 +576,7 @@ class EmbeddedEngine(SearchEngine):
         total = keyword.total if keyword is not None and match.near is None else self._count(state, match, spec.filters)
         for counted in others:
             facets.update(counted.result())
-        return Retrieved(keyword, semantic, total, facets)
+        return Retrieved(keyword, semantic, total, facets, match)
 
     def keyword(self, terms, filters, limit):
         if not terms:

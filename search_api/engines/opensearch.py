@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -37,6 +38,7 @@ MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "mappings"
 ENGINE_MAJOR = 2
 SCHEMA_VERSION = 5  # 5: activity, agency and replication facets, missing values indexed as '-', the replication sort (4: standard BM25, no padding; 3: scripted FTS5 similarity)
 FACET_AGG_SIZE = 10_000
+NEAR_DEPTH = 1000  # nearest documents listed to find those above the similarity threshold (see retrieve)
 UNAVAILABLE_STATUSES = (429, 502, 503, 504)  # overloaded, or shards not started yet
 NOT_READY_ERRORS = ("index_closed_exception", "cluster_block_exception", "no_shard_available_action_exception")
 WORDS_CACHE_SECONDS = 300
@@ -259,7 +261,9 @@ class OpenSearchEngine(SearchEngine):
         query: dict = {"bool": {"filter": self._filter_clauses(filters)}}
         if not match.everything:
             should = self._terms_should(match.terms)
-            if match.near is not None:
+            if match.near_ids is not None:
+                should.append({"ids": {"values": list(match.near_ids)}})
+            elif match.near is not None:
                 should.append(self._near_clause(match.near))
             if not should:
                 should = [{"match_none": {}}]
@@ -315,33 +319,63 @@ class OpenSearchEngine(SearchEngine):
         return self._semantic_ranked(resp)
 
     def retrieve(self, spec: Retrieval) -> Retrieved:
-        """The whole request in one ``_msearch``: the BM25 leg, the knn leg, and per facet
-        group a size-0 body whose query is the group's result set (the terms OR the radial
-        similarity clause, under the group's filters) with its aggregations; the body for the
-        request's own filters also counts the total. The knn leg finds k documents per shard
-        and keeps the best k, which is the index's k nearest; the groups' radial clause is
-        exact whatever the shard count."""
+        """The BM25 leg, the knn leg and per facet group a size-0 body whose query is the
+        group's result set under the group's filters, with its aggregations (the body for the
+        request's own filters also counts the total), in one ``_msearch``. The knn leg finds k
+        documents per shard and keeps the best k, which is the index's k nearest.
+
+        When documents belong to the result set by meaning, the first ``_msearch`` also lists
+        the NEAR_DEPTH nearest of all, and the groups follow in a second one, asking for those
+        above the threshold by id: at 100k documents that k-NN search took 25-30 ms where a
+        radial search for the same documents took 95 in every group body. Only when even the
+        NEAR_DEPTH-th nearest is above the threshold do the groups use the radial clause."""
         legs: list[tuple[str, dict]] = []
         if spec.keyword_depth is not None and spec.terms:
             legs.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
-        if spec.vector is not None:
+        match = spec.match()
+        if match.near is not None:
+            legs.append(("near", self._near_body(match.near)))
+        if spec.vector is not None and (match.near is None or spec.filters):
             legs.append(("semantic", self._semantic_body(spec.vector, spec.filters, spec.k)))
         groups = list(spec.facet_groups)
         if not any(g.filters == spec.filters for g in groups):
             groups.insert(0, FacetGroup(spec.filters, ()))
-        responses = self._msearch(legs + [self._group_body(spec, g) for g in groups])
+        if match.near is None:
+            responses = self._msearch(legs + [self._group_body(match, g, g.filters == spec.filters) for g in groups])
+        else:
+            responses = self._msearch(legs)
         keyword = Ranked([], [], 0) if spec.keyword_depth is not None else None
         semantic, total, facets = None, 0, {}
         for (kind, _), resp in zip(legs, responses):
             if kind == "keyword":
                 keyword = self._keyword_ranked(resp)
-            else:
+            elif kind == "semantic":
                 semantic = self._semantic_ranked(resp)
+            else:
+                nearest = self._nearest_listed(resp)
+                if len(nearest) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
+                    match = replace(match, near_ids=tuple(i for s, i in nearest if s >= match.near.min_similarity))
+                if semantic is None and not spec.filters:  # the k nearest of all are the first k listed
+                    semantic = Ranked([i for _, i in nearest[: spec.k]], [s for s, _ in nearest[: spec.k]],
+                                      min(spec.k, len(nearest)))
+        if match.near is not None:
+            responses += self._msearch([self._group_body(match, g, g.filters == spec.filters) for g in groups])
         for group, resp in zip(groups, responses[len(legs):]):
             if group.filters == spec.filters:
                 total = resp["hits"]["total"]["value"]
             facets.update(self._facet_values(resp, group.names, spec.facet_size))
-        return Retrieved(keyword, semantic, total, facets)
+        return Retrieved(keyword, semantic, total, facets, match)
+
+    def _near_body(self, near: Near) -> dict:
+        """The NEAR_DEPTH nearest documents of all, ids from doc values (no stored fields read)."""
+        return {"size": NEAR_DEPTH, "_source": False, "stored_fields": "_none_", "docvalue_fields": ["doc_id"],
+                "query": self._knn_query(near.vector, Filters(), NEAR_DEPTH)}
+
+    @staticmethod
+    def _nearest_listed(resp: dict) -> list[tuple[float, str]]:
+        """(cosine, id) of a ``_near_body`` response, most similar first (ties by id)."""
+        return sorted(((2.0 * float(h["_score"]) - 1.0, h["fields"]["doc_id"][0]) for h in resp["hits"]["hits"]),
+                      key=lambda p: (-p[0], p[1]))
 
     def _msearch(self, bodies: list[tuple[str, dict]]) -> list[dict]:
         lines: list[dict] = []
@@ -359,9 +393,9 @@ class OpenSearchEngine(SearchEngine):
     def _semantic_body(self, vector, filters: Filters, k: int) -> dict:
         return {"size": k, "_source": False, "query": self._knn_query(vector, filters, k)}
 
-    def _group_body(self, spec: Retrieval, group: FacetGroup) -> tuple[str, dict]:
-        return ("group", {"size": 0, "track_total_hits": group.filters == spec.filters,
-                          "query": self._match_query(spec.match(), group.filters),
+    def _group_body(self, match: Match, group: FacetGroup, counted: bool) -> tuple[str, dict]:
+        return ("group", {"size": 0, "track_total_hits": counted,
+                          "query": self._match_query(match, group.filters),
                           "aggs": self._facet_aggs(group.names)})
 
     @staticmethod
