@@ -21,6 +21,7 @@ import pytest
 
 from search_api.facets import MISSING
 from search_api.query import SearchRequest
+from search_api.search import SearchService
 
 QUERIES = [
     "antrean KTP elektronik", "stunting balita desa", "bank sampah warga", "pelayanan kesehatan ibu hamil",
@@ -244,3 +245,20 @@ def test_a_filtered_topic_is_not_padded_with_neighbours(engine_sample):
     hybrid = run(engine_sample, q="stunting", province="Jawa Timur")
     everything = run(engine_sample, province="Jawa Timur")
     assert keyword["total"] <= hybrid["total"] <= keyword["total"] + 3 < everything["total"]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic"])
+@pytest.mark.parametrize("filters", [{}, {"agency_level": ["kabupaten"]}])
+def test_every_document_in_the_set_by_meaning_is_ranked_however_shallow_the_leg(engine_sample, mode, filters):
+    """The semantic leg reaches every document in the result set by meaning, not just its k
+    nearest: with k = 2, relevance pages and the export still list the whole total."""
+    rt = engine_sample
+    shallow = SearchService(rt.engine, rt.service._embedder, rt.catalog, semantic_k=2)
+    req = SearchRequest.parse({"q": ["persalinan"], "mode": [mode], "size": ["100"], **filters})
+    plan = shallow._plan(req, 102)
+    near = plan.match.near_ids if plan.match.near_ids is not None else rt.engine._near_ids(rt.engine._view(), plan.match.near)
+    assert len(set(near) - set(plan.keyword.ids)) > 2  # more documents are in by meaning alone than the leg is deep
+    got = shallow.search(req)
+    assert len(got["hits"]) == got["total"] == len({h["id"] for h in got["hits"]})
+    exported = [d.id for d in shallow.export(req)]
+    assert len(exported) == got["total"] and set(exported) == {h["id"] for h in got["hits"]}

@@ -82,13 +82,14 @@ class Retrieval:
     """Everything one search request needs from an engine (so a server engine can answer
     it in one round trip): the keyword and semantic legs under ``filters``, the size of
     their union, and facet counts per group, each group's result set computed under the
-    group's own filters (disjunctive facets)."""
+    group's own filters (disjunctive facets). The semantic leg holds at least every document
+    passing the filters that is in the result set by meaning, so each of them can be ranked."""
 
     filters: Filters
     terms: tuple[str, ...] = ()
     keyword_depth: int | None = None  # None: no keyword leg
     vector: np.ndarray | None = None  # None: no semantic leg
-    k: int = 100  # the semantic leg's depth, for ranking
+    k: int = 100  # the semantic leg's depth, for ranking; deeper when more documents are near (below)
     min_similarity: float | None = None  # documents this similar are in the result set by meaning alone
     everything: bool = False  # empty query: every document passing the filters
     facet_groups: tuple[FacetGroup, ...] = ()

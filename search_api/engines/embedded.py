@@ -563,11 +563,11 @@ class EmbeddedEngine(SearchEngine):
         in this thread, which also counts the total."""
         keyword = _PARALLEL.submit(self.keyword, spec.terms, spec.filters, spec.keyword_depth) \
             if spec.keyword_depth is not None else None
-        semantic = self.semantic(spec.vector, spec.filters, spec.k) if spec.vector is not None else None
         match = spec.match()
         state = self._view()
-        if match.near is not None:
-            self._near_ids(state, match.near)  # once, before the groups ask for it
+        near = self._near_ids(state, match.near) if match.near is not None else []  # once, before the groups ask
+        # Deep enough to rank every document in the result set by meaning (see Retrieval.k).
+        semantic = self.semantic(spec.vector, spec.filters, max(spec.k, len(near))) if spec.vector is not None else None
         groups = list(spec.facet_groups)
         others = [_PARALLEL.submit(self.facet_counts, match, g.filters, g.names, spec.facet_size) for g in groups[1:]]
         facets = self.facet_counts(match, groups[0].filters, groups[0].names, spec.facet_size) if groups else {}

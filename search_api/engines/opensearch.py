@@ -328,7 +328,8 @@ class OpenSearchEngine(SearchEngine):
         the NEAR_DEPTH nearest of all, and the groups follow in a second one, asking for those
         above the threshold by id: at 100k documents that k-NN search took 25-30 ms where a
         radial search for the same documents took 95 in every group body. Only when even the
-        NEAR_DEPTH-th nearest is above the threshold do the groups use the radial clause."""
+        NEAR_DEPTH-th nearest is above the threshold do the groups use the radial clause (and
+        the semantic leg ranks the NEAR_DEPTH nearest, not every document near enough)."""
         legs: list[tuple[str, dict]] = []
         if spec.keyword_depth is not None and spec.terms:
             legs.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
@@ -355,11 +356,22 @@ class OpenSearchEngine(SearchEngine):
                 nearest = self._nearest_listed(resp)
                 if len(nearest) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
                     match = replace(match, near_ids=tuple(i for s, i in nearest if s >= match.near.min_similarity))
-                if semantic is None and not spec.filters:  # the k nearest of all are the first k listed
-                    semantic = Ranked([i for _, i in nearest[: spec.k]], [s for s, _ in nearest[: spec.k]],
-                                      min(spec.k, len(nearest)))
         if match.near is not None:
-            responses += self._msearch([self._group_body(match, g, g.filters == spec.filters) for g in groups])
+            # The semantic leg ranks every document near enough (Retrieval): without filters they
+            # lead the listing; under filters, beyond the k nearest passing them only when more
+            # than k are near (else all that pass are among those k), asked for by id.
+            near = match.near_ids or ()
+            widen = bool(spec.filters) and len(near) > spec.k
+            more = [("near", self._ids_body(near, spec.filters))] if widen else []
+            found = self._msearch(more + [self._group_body(match, g, g.filters == spec.filters) for g in groups])
+            if semantic is None:
+                depth = max(spec.k, len(near))
+                semantic = Ranked([i for _, i in nearest[:depth]], [s for s, _ in nearest[:depth]],
+                                  min(depth, len(nearest)))
+            elif widen:
+                similarity = {i: s for s, i in nearest}
+                semantic = _merged(semantic, [(similarity[h["_id"]], h["_id"]) for h in found[0]["hits"]["hits"]])
+            responses += found[len(more):]
         for group, resp in zip(groups, responses[len(legs):]):
             if group.filters == spec.filters:
                 total = resp["hits"]["total"]["value"]
@@ -370,6 +382,11 @@ class OpenSearchEngine(SearchEngine):
         """The NEAR_DEPTH nearest documents of all, ids from doc values (no stored fields read)."""
         return {"size": NEAR_DEPTH, "_source": False, "stored_fields": "_none_", "docvalue_fields": ["doc_id"],
                 "query": self._knn_query(near.vector, Filters(), NEAR_DEPTH)}
+
+    def _ids_body(self, ids: Sequence[str], filters: Filters) -> dict:
+        """Which of these documents pass the filters."""
+        return {"size": len(ids), "_source": False,
+                "query": {"bool": {"filter": [{"ids": {"values": list(ids)}}, *self._filter_clauses(filters)]}}}
 
     @staticmethod
     def _nearest_listed(resp: dict) -> list[tuple[float, str]]:
@@ -500,3 +517,11 @@ class OpenSearchEngine(SearchEngine):
 def _dimension(doc: SearchDocument | None) -> int:
     """The vector size an index is created for (384, e5-small's, before any document)."""
     return len(doc.vector) if doc is not None and doc.vector is not None else 384
+
+
+def _merged(ranked: Ranked, more: list[tuple[float, str]]) -> Ranked:
+    """A semantic ranking with more (similarity, id) pairs, most similar first (ties by id)."""
+    pairs = dict(zip(ranked.ids, ranked.scores))
+    pairs.update((i, s) for s, i in more)
+    best = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))
+    return Ranked([i for i, _ in best], [s for _, s in best], len(best))
