@@ -21,8 +21,10 @@ reload in milliseconds (tantivy's reader reload, a new memory map, the new rows.
 Reads: BM25 is tantivy's (k1 1.2, b 0.75, one-byte length norms, as Lucene); facet values
 are ``name:value`` terms of one field, filtered with term queries and counted over the match
 set by an aggregation (small matches) or ``terms_with_prefix`` (large ones); semantic search
-scans the matrix with numpy and checks the best rows against tantivy (current document,
-filters), or ranks the rows of the documents a narrow filter lets through.
+scans the matrix with numpy, keeps the current rows (known once per commit, see
+``_live_rows``) and checks the best of them against tantivy's filters, or ranks the rows of the
+documents a narrow filter lets through. ``retrieve`` runs a request's independent searches on
+two threads.
 """
 from __future__ import annotations
 
