@@ -19,6 +19,7 @@ import os
 
 import pytest
 
+from search_api.engines import opensearch as opensearch_engine
 from search_api.facets import MISSING
 from search_api.query import SearchRequest
 from search_api.search import SearchService
@@ -262,3 +263,19 @@ def test_every_document_in_the_set_by_meaning_is_ranked_however_shallow_the_leg(
     assert len(got["hits"]) == got["total"] == len({h["id"] for h in got["hits"]})
     exported = [d.id for d in shallow.export(req)]
     assert len(exported) == got["total"] and set(exported) == {h["id"] for h in got["hits"]}
+
+
+@pytest.mark.parametrize("depth", [1000, 15])
+@pytest.mark.parametrize("filters", FILTERS)
+def test_semantic_and_hybrid_agree_under_filters_whatever_the_listing_depth(pair, filters, depth, monkeypatch):
+    """OpenSearch reads the semantic leg off its listing of the nearest documents, checking
+    the filters on their doc values; with a listing too short for the result set (15 here) it
+    asks a filtered knn leg and counts the groups with the radial clause instead."""
+    monkeypatch.setattr(opensearch_engine, "NEAR_DEPTH", depth)
+    ref, eng = pair
+    for q in ("persalinan", QUERIES[3]):
+        for mode in ("semantic", "hybrid"):
+            a, b = (run(rt, q=q, mode=mode, size=100, **filters) for rt in (ref, eng))
+            assert a["total"] == b["total"], (q, mode)
+            assert facet_table(a) == facet_table(b), (q, mode)
+            assert {h["id"] for h in a["hits"]} == {h["id"] for h in b["hits"]}, (q, mode)

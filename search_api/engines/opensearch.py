@@ -324,27 +324,27 @@ class OpenSearchEngine(SearchEngine):
         request's own filters also counts the total), in one ``_msearch``. The knn leg finds k
         documents per shard and keeps the best k, which is the index's k nearest.
 
-        When documents belong to the result set by meaning, the first ``_msearch`` also lists
-        the NEAR_DEPTH nearest of all, and the groups follow in a second one, asking for those
-        above the threshold by id: at 100k documents that k-NN search took 25-30 ms where a
-        radial search for the same documents took 95 in every group body. Only when even the
-        NEAR_DEPTH-th nearest is above the threshold do the groups use the radial clause (and
-        the semantic leg ranks the NEAR_DEPTH nearest, not every document near enough)."""
+        When documents belong to the result set by meaning, the first ``_msearch`` holds the
+        BM25 leg and a listing of the NEAR_DEPTH nearest of all (with the filtered fields' doc
+        values); the groups follow in a second one, asking for those above the threshold by
+        id: at 100k documents that k-NN listing took 25-30 ms where a radial search for the same
+        documents took 95 in every group body. The semantic leg is read off the listing (the
+        nearest that pass the filters, every one near enough among them), unless fewer than k
+        listed documents pass: then a filtered knn leg joins the second ``_msearch`` (and every
+        near document that passes is among its k). Only when even the NEAR_DEPTH-th nearest is
+        above the threshold do the groups use the radial clause."""
         legs: list[tuple[str, dict]] = []
         if spec.keyword_depth is not None and spec.terms:
             legs.append(("keyword", self._keyword_body(spec.terms, spec.filters, spec.keyword_depth)))
         match = spec.match()
         if match.near is not None:
-            legs.append(("near", self._near_body(match.near)))
-        if spec.vector is not None and (match.near is None or spec.filters):
+            legs.append(("near", self._near_body(match.near, spec.filters)))
+        elif spec.vector is not None:
             legs.append(("semantic", self._semantic_body(spec.vector, spec.filters, spec.k)))
         groups = list(spec.facet_groups)
         if not any(g.filters == spec.filters for g in groups):
             groups.insert(0, FacetGroup(spec.filters, ()))
-        if match.near is None:
-            responses = self._msearch(legs + [self._group_body(match, g, g.filters == spec.filters) for g in groups])
-        else:
-            responses = self._msearch(legs)
+        responses = self._msearch(legs if match.near is not None else legs + self._group_bodies(match, groups, spec))
         keyword = Ranked([], [], 0) if spec.keyword_depth is not None else None
         semantic, total, facets = None, 0, {}
         for (kind, _), resp in zip(legs, responses):
@@ -353,24 +353,21 @@ class OpenSearchEngine(SearchEngine):
             elif kind == "semantic":
                 semantic = self._semantic_ranked(resp)
             else:
-                nearest = self._nearest_listed(resp)
-                if len(nearest) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
-                    match = replace(match, near_ids=tuple(i for s, i in nearest if s >= match.near.min_similarity))
+                listed = resp["hits"]["hits"]
+                nearest = [(2.0 * float(h["_score"]) - 1.0, h["fields"]["doc_id"][0]) for h in listed]
+                if len(listed) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
+                    match = replace(match, near_ids=tuple(i for sim, i in nearest if sim >= match.near.min_similarity))
+                passing = sorted(((sim, i) for (sim, i), h in zip(nearest, listed) if _passes(h, spec.filters)),
+                                 key=lambda p: (-p[0], p[1]))
+                if len(passing) >= spec.k or len(listed) < NEAR_DEPTH:
+                    depth = max(spec.k, len(match.near_ids or ()))
+                    semantic = Ranked([i for _, i in passing[:depth]], [sim for sim, _ in passing[:depth]],
+                                      min(depth, len(passing)))
         if match.near is not None:
-            # The semantic leg ranks every document near enough (Retrieval): without filters they
-            # lead the listing; under filters, beyond the k nearest passing them only when more
-            # than k are near (else all that pass are among those k), asked for by id.
-            near = match.near_ids or ()
-            widen = bool(spec.filters) and len(near) > spec.k
-            more = [("near", self._ids_body(near, spec.filters))] if widen else []
-            found = self._msearch(more + [self._group_body(match, g, g.filters == spec.filters) for g in groups])
-            if semantic is None:
-                depth = max(spec.k, len(near))
-                semantic = Ranked([i for _, i in nearest[:depth]], [s for s, _ in nearest[:depth]],
-                                  min(depth, len(nearest)))
-            elif widen:
-                similarity = {i: s for s, i in nearest}
-                semantic = _merged(semantic, [(similarity[h["_id"]], h["_id"]) for h in found[0]["hits"]["hits"]])
+            more = [("semantic", self._semantic_body(spec.vector, spec.filters, spec.k))] if semantic is None else []
+            found = self._msearch(more + self._group_bodies(match, groups, spec))
+            if more:
+                semantic = self._semantic_ranked(found[0])
             responses += found[len(more):]
         for group, resp in zip(groups, responses[len(legs):]):
             if group.filters == spec.filters:
@@ -378,21 +375,13 @@ class OpenSearchEngine(SearchEngine):
             facets.update(self._facet_values(resp, group.names, spec.facet_size))
         return Retrieved(keyword, semantic, total, facets, match)
 
-    def _near_body(self, near: Near) -> dict:
-        """The NEAR_DEPTH nearest documents of all, ids from doc values (no stored fields read)."""
-        return {"size": NEAR_DEPTH, "_source": False, "stored_fields": "_none_", "docvalue_fields": ["doc_id"],
+    def _near_body(self, near: Near, filters: Filters) -> dict:
+        """The NEAR_DEPTH nearest documents of all: ids and the filtered fields from doc values
+        (no stored fields read)."""
+        years = ["years"] if filters.year_from is not None or filters.year_to is not None else []
+        return {"size": NEAR_DEPTH, "_source": False, "stored_fields": "_none_",
+                "docvalue_fields": ["doc_id", *filters.values, *years],
                 "query": self._knn_query(near.vector, Filters(), NEAR_DEPTH)}
-
-    def _ids_body(self, ids: Sequence[str], filters: Filters) -> dict:
-        """Which of these documents pass the filters."""
-        return {"size": len(ids), "_source": False,
-                "query": {"bool": {"filter": [{"ids": {"values": list(ids)}}, *self._filter_clauses(filters)]}}}
-
-    @staticmethod
-    def _nearest_listed(resp: dict) -> list[tuple[float, str]]:
-        """(cosine, id) of a ``_near_body`` response, most similar first (ties by id)."""
-        return sorted(((2.0 * float(h["_score"]) - 1.0, h["fields"]["doc_id"][0]) for h in resp["hits"]["hits"]),
-                      key=lambda p: (-p[0], p[1]))
 
     def _msearch(self, bodies: list[tuple[str, dict]]) -> list[dict]:
         lines: list[dict] = []
@@ -410,10 +399,11 @@ class OpenSearchEngine(SearchEngine):
     def _semantic_body(self, vector, filters: Filters, k: int) -> dict:
         return {"size": k, "_source": False, "query": self._knn_query(vector, filters, k)}
 
-    def _group_body(self, match: Match, group: FacetGroup, counted: bool) -> tuple[str, dict]:
-        return ("group", {"size": 0, "track_total_hits": counted,
-                          "query": self._match_query(match, group.filters),
-                          "aggs": self._facet_aggs(group.names)})
+    def _group_bodies(self, match: Match, groups: list[FacetGroup], spec: Retrieval) -> list[tuple[str, dict]]:
+        """Size-0 bodies with each group's aggregations; the one under the request's filters counts the total."""
+        return [("group", {"size": 0, "track_total_hits": g.filters == spec.filters,
+                           "query": self._match_query(match, g.filters),
+                           "aggs": self._facet_aggs(g.names)}) for g in groups]
 
     @staticmethod
     def _near_clause(near: Near) -> dict:
@@ -519,9 +509,14 @@ def _dimension(doc: SearchDocument | None) -> int:
     return len(doc.vector) if doc is not None and doc.vector is not None else 384
 
 
-def _merged(ranked: Ranked, more: list[tuple[float, str]]) -> Ranked:
-    """A semantic ranking with more (similarity, id) pairs, most similar first (ties by id)."""
-    pairs = dict(zip(ranked.ids, ranked.scores))
-    pairs.update((i, s) for s, i in more)
-    best = sorted(pairs.items(), key=lambda p: (-p[1], p[0]))
-    return Ranked([i for i, _ in best], [s for _, s in best], len(best))
+def _passes(hit: dict, filters: Filters) -> bool:
+    """Whether a listed document (its doc values) passes the filters, as the filter clauses
+    decide: any selected value of each facet, any year in the range."""
+    fields = hit.get("fields", {})
+    if any(not set(fields.get(name, ())) & set(values) for name, values in filters.values.items()):
+        return False
+    if filters.year_from is None and filters.year_to is None:
+        return True
+    low = filters.year_from if filters.year_from is not None else -1
+    high = filters.year_to if filters.year_to is not None else 10_000
+    return any(low <= int(y) <= high for y in fields.get("years", ()))
