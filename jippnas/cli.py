@@ -315,6 +315,10 @@ def cmd_eval(args) -> int:
         print("error: a judgments file (or --compare A.json B.json) is needed", file=sys.stderr)
         return 2
     rt = Runtime(get_settings())
+    if not rt.engine.count():  # every metric would be 0: say why instead
+        print(f"error: the search index ({rt.engine.key}) is empty: import the records first "
+              "(`jippnas index PATH…`, e.g. the bundled sample in jippnas/sample/)", file=sys.stderr)
+        return 2
     modes = ["hybrid", "keyword", "semantic"] if args.mode == "all" else [args.mode]
     results = evaluate(rt.service, load_judgments(Path(args.judgments), args.split), modes)
     if args.save:

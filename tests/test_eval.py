@@ -55,6 +55,17 @@ def test_cli_eval_json(sample, capsys, monkeypatch):
     assert sum(k["queries"] for k in out["keyword"]["by_kind"].values()) == out["keyword"]["queries"] == 85
 
 
+def test_cli_eval_on_an_empty_index_says_so(tmp_path, capsys, monkeypatch):
+    """Every metric would be 0.0000 with nothing indexed: an error naming the cause instead."""
+    from jippnas import cli
+    from tests.conftest import make_settings
+
+    monkeypatch.setattr(cli, "get_settings", lambda: make_settings(tmp_path / "data"))
+    assert cli.main(["eval", str(JUDGMENTS), "--mode", "keyword"]) == 2
+    captured = capsys.readouterr()
+    assert "is empty" in captured.err and "jippnas index" in captured.err and captured.out == ""
+
+
 def test_paired_randomisation_test():
     from search_api.evaluation import paired_randomisation
 
