@@ -120,8 +120,8 @@ def test_only_current_rows_are_near_after_edits_and_after_a_rebuild(tmp_path, sa
         match = Match(near=Near.of(old, threshold))
         assert engine._count(state, match, Filters()) == len(near), when
         assert set(engine.ordered(match, Filters(), True, 0, 100).ids) == near, when
-        engine.rebuild([SearchDocument(id=i, record=d.record, entries=d.entries, vector=current[i])
-                        for i, d in ((d.id, d) for d in [*moved, *docs[6:]])])
+        engine.rebuild([SearchDocument(id=d.id, record=d.record, entries=d.entries, vector=current[d.id])
+                        for d in [*moved, *docs[6:]]])
 
 
 @pytest.mark.parametrize("filters", [{}, {"programme": ("KIPP",)}, {"province": ("Jawa Timur", "Jawa Tengah")}])

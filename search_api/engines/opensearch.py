@@ -314,10 +314,7 @@ class OpenSearchEngine(SearchEngine):
 
     @staticmethod
     def _semantic_ranked(resp: dict) -> Ranked:
-        # Lucene's cosinesimil score is (1 + cos) / 2; report the cosine itself.
-        scored = sorted(((2.0 * float(h["_score"]) - 1.0, h["_id"]) for h in resp["hits"]["hits"]),
-                        key=lambda p: (-p[0], p[1]))
-        return Ranked([i for _, i in scored], [s for s, _ in scored], len(scored))
+        return _by_similarity((_cosine(h), h["_id"]) for h in resp["hits"]["hits"])
 
     def semantic(self, vector, filters, k, exclude=()):
         resp = self._search({"size": k, "_source": False, "query": self._knn_query(vector, filters, k, exclude)})
@@ -358,16 +355,7 @@ class OpenSearchEngine(SearchEngine):
             elif kind == "semantic":
                 semantic = self._semantic_ranked(resp)
             else:
-                listed = resp["hits"]["hits"]
-                nearest = [(2.0 * float(h["_score"]) - 1.0, h["fields"]["doc_id"][0]) for h in listed]
-                if len(listed) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
-                    match = replace(match, near_ids=tuple(i for sim, i in nearest if sim >= match.near.min_similarity))
-                passing = sorted(((sim, i) for (sim, i), h in zip(nearest, listed) if _passes(h, spec.filters)),
-                                 key=lambda p: (-p[0], p[1]))
-                if len(passing) >= spec.k or len(listed) < NEAR_DEPTH:
-                    depth = max(spec.k, len(match.near_ids or ()))
-                    semantic = Ranked([i for _, i in passing[:depth]], [sim for sim, _ in passing[:depth]],
-                                      min(depth, len(passing)))
+                match, semantic = self._read_listing(resp["hits"]["hits"], match, spec)
         if match.near is not None:
             more = [("semantic", self._semantic_body(spec.vector, spec.filters, spec.k))] if semantic is None else []
             found = self._msearch(more + self._group_bodies(match, groups, spec))
@@ -379,6 +367,19 @@ class OpenSearchEngine(SearchEngine):
                 total = resp["hits"]["total"]["value"]
             facets.update(self._facet_values(resp, group.names, spec.facet_size))
         return Retrieved(keyword, semantic, total, facets, match)
+
+    @staticmethod
+    def _read_listing(listed: list[dict], match: Match, spec: Retrieval) -> tuple[Match, Ranked | None]:
+        """From the listing of the nearest: the match with the ids above the threshold (when the
+        listing reached below it), and the semantic leg (None when fewer than k listed
+        documents pass the filters and more might)."""
+        nearest = [(_cosine(h), h["fields"]["doc_id"][0]) for h in listed]
+        if len(listed) < NEAR_DEPTH or nearest[-1][0] < match.near.min_similarity:
+            match = replace(match, near_ids=tuple(i for sim, i in nearest if sim >= match.near.min_similarity))
+        passing = [pair for pair, h in zip(nearest, listed) if _passes(h, spec.filters)]
+        if len(passing) < spec.k and len(listed) >= NEAR_DEPTH:
+            return match, None
+        return match, _by_similarity(passing, max(spec.k, len(match.near_ids or ())))
 
     def _near_body(self, near: Near, filters: Filters) -> dict:
         """The NEAR_DEPTH nearest documents of all: ids and the filtered fields from doc values
@@ -525,3 +526,14 @@ def _passes(hit: dict, filters: Filters) -> bool:
     low = filters.year_from if filters.year_from is not None else -1
     high = filters.year_to if filters.year_to is not None else 10_000
     return any(low <= int(y) <= high for y in fields.get("years", ()))
+
+
+def _cosine(hit: dict) -> float:
+    """Lucene's cosinesimil score is (1 + cos) / 2: the cosine itself."""
+    return 2.0 * float(hit["_score"]) - 1.0
+
+
+def _by_similarity(pairs: Iterable[tuple[float, str]], depth: int | None = None) -> Ranked:
+    """(cosine, id) pairs as a ranking, most similar first (ties by id), at most ``depth``."""
+    best = sorted(pairs, key=lambda p: (-p[0], p[1]))[:depth]
+    return Ranked([i for _, i in best], [s for s, _ in best], len(best))
