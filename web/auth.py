@@ -13,10 +13,11 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from asgi_csrf import asgi_csrf
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from limits import parse
 from markupsafe import Markup, escape
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -134,6 +135,24 @@ def web_identity(request: Request) -> Identity | None:
     return Identity.of_user(user, "web") if user else None
 
 
+class SignInRequired(Exception):
+    """A page for signed-in users was asked for without a session: the sign-in page answers,
+    and comes back here afterwards."""
+
+
+def signed_in(request: Request) -> Identity:
+    """The signed-in user of a page (a route dependency); SignInRequired without one."""
+    identity = web_identity(request)
+    if identity is None:
+        raise SignInRequired
+    return identity
+
+
+def _to_sign_in(request: Request, _exc: SignInRequired) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"{LOGIN_PATH}?next={quote(here, safe='')}", status_code=303)
+
+
 class Unauthenticated(Exception):
     """No session and no valid token: 401 on the API."""
 
@@ -173,6 +192,7 @@ def install(app: FastAPI, data_dir: Path, https: bool, render_error) -> None:
     settings = AuthSettings()
     key = secret_key(data_dir, settings.secret_key)
     app.state.auth = AuthState(settings, LoginLimiter(settings, app.state.rate_limiter))
+    app.add_exception_handler(SignInRequired, _to_sign_in)
 
     async def csrf_failed(scope, send, message_id):
         request = Request(scope)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from catalog.completeness import programmes as all_programmes
@@ -57,11 +56,6 @@ def _local(path: str | None) -> str:
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/kelola"
     return path
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/masuk?next={quote(here, safe='')}", status_code=303)
 
 
 def sync_search(request: Request) -> None:
@@ -127,10 +121,7 @@ def logout(request: Request):
 
 # ---------------------------------------------------------------- the list
 @router.get("/kelola")
-def workspace(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+def workspace(request: Request, identity: Identity = Depends(auth.signed_in)):
     status = request.query_params.get("status") or None
     svc = _svc(request)
     shown = svc.visible_entries(identity, status=status if status in _STATUSES else None, limit=LIST_SIZE)
@@ -241,20 +232,14 @@ def _same(value):
 
 
 @router.get("/kelola/baru")
-def new_entry_page(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+def new_entry_page(request: Request, identity: Identity = Depends(auth.signed_in)):
     if not _can_edit(identity, None):
         return _error(request, 403, "err_forbidden", _t(request, "err_forbidden_msg"))
     return _form_page(request, identity, None)
 
 
 @router.post("/kelola/baru")
-async def create_entry(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def create_entry(request: Request, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     values, typed = parse_form(form)
     chosen = [str(c) for c in form.getlist("programmes")]
@@ -278,10 +263,7 @@ async def create_entry(request: Request):
 
 
 @router.get("/kelola/{entry_id}")
-def entry_page(request: Request, entry_id: str):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+def entry_page(request: Request, entry_id: str, identity: Identity = Depends(auth.signed_in)):
     try:
         entry = _svc(request).entry(identity, entry_id)
     except PermissionDenied as exc:
@@ -297,10 +279,7 @@ def _revision(form) -> int | None:
 
 
 @router.post("/kelola/{entry_id}")
-async def save_entry(request: Request, entry_id: str):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def save_entry(request: Request, entry_id: str, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     values, typed = parse_form(form)
     chosen = [str(c) for c in form.getlist("programmes")]
@@ -352,10 +331,7 @@ def _submit(request: Request, identity: Identity, entry: Entry, chosen: list[str
 
 
 @router.post("/kelola/{entry_id}/tinjau")
-async def review_entry(request: Request, entry_id: str):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def review_entry(request: Request, entry_id: str, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     programme = str(form.get("programme", "")) or (identity.programme or "")
     decision, comment = str(form.get("decision", "")), str(form.get("comment", "")).strip()

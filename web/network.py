@@ -2,18 +2,18 @@
 page (/hub/{province slug}). Plain HTML and server-side SVG; no JavaScript."""
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from catalog.regions import province_by_slug, province_names, slug
 from catalog.replications import Replications
 from catalog.schema import REPLICATION_STATUSES
-from catalog.services import PermissionDenied, allowed
+from catalog.services import Identity, PermissionDenied, allowed
 from catalog.store import CatalogError
 from catalog.workflow import InvalidEntry
 
 from . import auth, i18n, replication_views
-from .editor import _flash, _forbidden, _login_redirect, _see, _t, _take_flash, sync_search
+from .editor import _flash, _forbidden, _see, _t, _take_flash, sync_search
 from .pages import _lang, _not_found, _render
 
 router = APIRouter(include_in_schema=False)
@@ -52,18 +52,12 @@ def install(app: FastAPI) -> None:
 # One form, for the original innovator's agency or the adopter (catalog.services checks which);
 # curators and admins see the records waiting for them and verify them here.
 @router.get("/kelola/replikasi")
-def replication_form(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+def replication_form(request: Request, identity: Identity = Depends(auth.signed_in)):
     return _replication_page(request, identity, {"innovation_id": request.query_params.get("inovasi", "")})
 
 
 @router.post("/kelola/replikasi")
-async def add_replication(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def add_replication(request: Request, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     typed = {name: str(form.get(name, "")).strip() for name in FORM_FIELDS}
     data = {k: v for k, v in typed.items() if v and k != "innovation_id"}
@@ -86,10 +80,7 @@ async def add_replication(request: Request):
 
 
 @router.post("/kelola/replikasi/{replication_id}/verifikasi")
-def verify_replication(request: Request, replication_id: int):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+def verify_replication(request: Request, replication_id: int, identity: Identity = Depends(auth.signed_in)):
     try:
         auth.service(request).verify_replication(identity, replication_id)
     except PermissionDenied as exc:

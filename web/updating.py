@@ -9,18 +9,18 @@ import difflib
 import io
 from datetime import date
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 
 from catalog.record import PRIVATE_FIELDS
-from catalog.services import NO_AGENCY, PermissionDenied, allowed
+from catalog.services import Identity, NO_AGENCY, PermissionDenied, allowed
 from catalog.store import CatalogError
 from catalog.updating import Campaign, tally
 from catalog.workflow import InvalidEntry
 from search_api.spreadsheet import SpreadsheetWriter
 
 from . import auth, i18n
-from .editor import _flash, _forbidden, _login_redirect, _see, _t, _take_flash, sync_search
+from .editor import _flash, _forbidden, _see, _t, _take_flash, sync_search
 from .pages import _error, _lang, _not_found, _render
 
 router = APIRouter(include_in_schema=False)
@@ -84,11 +84,8 @@ def _listable(identity, rows) -> set:
 
 
 @router.get("/pemutakhiran.csv")
-def updating_csv(request: Request):
+def updating_csv(request: Request, identity: Identity = Depends(auth.signed_in)):
     """The outstanding list (or, with ``semua=1``, every innovation) for follow-up by phone or letter."""
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
     campaign = _campaign(request)
     try:
         states = auth.service(request).updating_states(identity, campaign, _agency_param(request))
@@ -115,10 +112,7 @@ def updating_csv(request: Request):
 
 
 @router.post("/pemutakhiran/kampanye")
-async def open_campaign(request: Request):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def open_campaign(request: Request, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     chosen = [int(v) for v in form.getlist("agencies") if str(v).isdigit()]
     try:
@@ -138,10 +132,7 @@ async def open_campaign(request: Request):
 
 
 @router.post("/pemutakhiran/{innovation_id}/konfirmasi")
-async def confirm(request: Request, innovation_id: str):
-    identity = auth.web_identity(request)
-    if identity is None:
-        return _login_redirect(request)
+async def confirm(request: Request, innovation_id: str, identity: Identity = Depends(auth.signed_in)):
     form = await request.form()
     activity = str(form.get("activity", ""))
     try:
