@@ -252,3 +252,13 @@ def test_a_burst_of_new_queries_gets_busy_not_a_stall(sample, monkeypatch):
     assert service.search(SearchRequest(q="sampah", mode="keyword"))["total"] > 0  # keyword needs no embedding
     service._embed_slots.release()
     assert service.search(SearchRequest(q="sesuatu yang belum pernah dicari 7d1e"))["hits"] is not None
+
+
+def test_the_service_leaves_the_cores_to_the_query_embedder(sample):
+    """OpenBLAS threads spin after each call and slowed query embedding by half (see SearchService)."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {2}
+        SearchService(sample.engine, sample.embedder, sample.catalog)
+        assert {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"} == {1}

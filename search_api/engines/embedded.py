@@ -43,7 +43,6 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 import tantivy
 from tantivy import FieldType, Occur, Order, Query
-from threadpoolctl import threadpool_limits
 
 from ..documents import SearchDocument
 from ..query import Filters
@@ -308,10 +307,6 @@ class EmbeddedEngine(SearchEngine):
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._view_cache: _View | None = None
-        # The vector scan is memory-bound: a second BLAS thread saves ~1 ms at 100k documents,
-        # but OpenBLAS threads spin after each call and slowed the next query embedding 2.5x
-        # (47 → 119 ms measured). One BLAS thread (process-wide) leaves the cores to the embedder.
-        threadpool_limits(1, user_api="blas")
         if not self._generation_name():
             with self._writing():
                 if not self._generation_name():
