@@ -24,6 +24,14 @@ ENTRY_FIELDS = (*ENTRY_TEXT_FIELDS, "budget", "contact_email", "contact_phone", 
 # Who to contact is for the programmes' curators, not the public: left out of public pages,
 # exports and the public history.
 PRIVATE_FIELDS = ("contact_name", "contact_email", "contact_phone")
+_ADDRESS = re.compile(r"([^\s@:()]+)@([^\s@()]+)")
+
+
+def public_author(by: str) -> str:
+    """Who made a change ("user:ani@dinkes.go.id (web)"), as the public history shows it: an
+    e-mail address cut to its first letter and its domain ("user:a…@dinkes.go.id (web)"), so a
+    visitor sees which agency's account it was without being handed a personal address."""
+    return _ADDRESS.sub(lambda m: f"{m.group(1)[0]}…@{m.group(2)}", by)
 
 
 def _blank_to_none(value):

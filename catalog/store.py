@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 
 from . import replications
 from .identity import agency_key, identity_key, innovation_id_for
-from .record import PRIVATE_FIELDS, Innovation
+from .record import PRIVATE_FIELDS, Innovation, public_author
 from .schema import (agencies, campaign_innovations, confirmations, entries, innovation_aliases, innovations, outbox,
                      revisions, sync_state)
 from .schema import replications as replication_rows
@@ -48,9 +48,9 @@ class Revision:
     comment: str | None
 
     def public(self) -> "Revision":
-        """The revision as the public history shows it: contact details left out."""
+        """The revision as the public history shows it: contact details left out, the author's address cut."""
         changes = {k: v for k, v in self.changes.items() if k not in PRIVATE_FIELDS}
-        return Revision(self.entry_id, self.number, self.at, self.by, self.status, changes, self.comment)
+        return Revision(self.entry_id, self.number, self.at, public_author(self.by), self.status, changes, self.comment)
 
     def to_json(self) -> dict:
         # SQLite hands timestamps back without their zone; they were written in UTC.

@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog.record import Innovation
+from catalog.record import Innovation, public_author
 from catalog.services import CatalogService, Identity, PermissionDenied
-from catalog.store import Catalog, CatalogError
+from catalog.store import Catalog, CatalogError, Revision
 from catalog.updating import tally
 from catalog.workflow import InvalidEntry
 from indexer.pipeline import IMPORTER, Indexer
@@ -301,9 +301,19 @@ def test_riwayat_shows_each_revision_field_by_field_escaped_and_without_contacts
     assert "rahasia@bantul.go.id" not in html and "ani@dinkes.example.go.id" not in html
     assert "data kontak tidak ditampilkan" in html
     assert "berlanjut" in html.lower()  # the confirmations are listed too
+    # c1 was confirmed by editor-c@example.go.id: the public sees the agency's domain, not the address
+    assert "editor-c@example.go.id" not in html and "user:e…@example.go.id (test)" in html
     history = site["client"].get(f"/api/v1/innovations/{ids['c1']}/history").json()
     assert "rahasia@bantul.go.id" not in str(history) and "contact_email" not in str(history)
     assert site["client"].get("/inovasi/jip-none/riwayat").status_code == 404
+
+
+def test_the_public_history_names_an_author_by_the_domain_of_the_address():
+    assert public_author("user:ani@dinkes.bantulkab.go.id (web)") == "user:a…@dinkes.bantulkab.go.id (web)"
+    assert public_author("token:ab12cd (api)") == "token:ab12cd (api)"
+    assert public_author("user:steward (cli)") == "user:steward (cli)"
+    revision = Revision("kipp-x", 1, datetime.now(timezone.utc), "user:ani@dinkes.go.id (web)", "published", {}, None)
+    assert revision.public().by == "user:a…@dinkes.go.id (web)"
 
 
 # ---------------------------------------------------------------- both engines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jinja2 import pass_context
 
+from catalog.record import public_author
 from catalog.vocabularies import vocabulary
 from search_api.facets import FACETS_BY_NAME
 
@@ -278,6 +279,7 @@ def install(env) -> None:
     env.globals.update(t=t, u=u, num=num, MODES=MODES, SORTS=SORTS,
                        AGENCY_LEVELS=vocabulary("agency_levels").labels)
     env.filters["label"] = label
+    env.filters["public_author"] = public_author
 
 
 # ---------------------------------------------------------------- entering innovations
