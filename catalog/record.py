@@ -205,7 +205,7 @@ class Innovation(BaseModel):
                 try:
                     self.regency_city = resolve_regency(" ".join(found[-1]), self.province).name
                 except RegionError as exc:
-                    raise RegionError(f"kabupaten/kota from agency {self.agency!r}: {exc}", exc.candidates) from None
+                    raise RegionError(f"kabupaten/kota from agency {self.agency!r}: {exc}", exc.candidates, exc.code) from None
         return self
 
     def content(self) -> dict:

@@ -37,11 +37,14 @@ class Regency:
 
 
 class RegionError(ValueError):
-    """A kabupaten/kota name that does not resolve to exactly one entry of the list."""
+    """A kabupaten/kota name that does not resolve to exactly one entry of the list. ``code``
+    says why, for messages in the user's language: "unnamed" (no name given), "ambiguous"
+    (a bare name of several), "elsewhere" (not in the given province), "unknown"."""
 
-    def __init__(self, message: str, candidates: list[str]):
+    def __init__(self, message: str, candidates: list[str], code: str = "unknown"):
         super().__init__(message)
         self.candidates = candidates
+        self.code = code
 
 
 def _key(name: str) -> str:
@@ -114,12 +117,12 @@ def _split_kind(value: str) -> tuple[str | None, str]:
     """'Kab. banyumas' → ('Kabupaten', 'banyumas'); a bare 'Sleman' → (None, 'Sleman')."""
     words = value.replace(".", ". ").split()
     if not words:
-        raise RegionError("empty kabupaten/kota name", [])
+        raise RegionError("empty kabupaten/kota name", [], "unnamed")
     kind = _KINDS.get(words[0].lower().rstrip("."))
     if kind is None:
         return None, " ".join(words)
     if len(words) == 1:
-        raise RegionError(f"kabupaten/kota {value!r} has no name after {kind!r}", [])
+        raise RegionError(f"kabupaten/kota {value!r} has no name after {kind!r}", [], "unnamed")
     return kind, " ".join(words[1:])
 
 
@@ -177,11 +180,11 @@ def resolve_regency(value: str, province: str | None = None) -> Regency:
     if here:
         names = [r.name for r in here]
         listed = names if where else [f"{r.name} ({_province_by_code()[r.province_code].name})" for r in here]
-        raise RegionError(f"ambiguous kabupaten/kota {value!r}{scope}: {' or '.join(listed)}", names)
+        raise RegionError(f"ambiguous kabupaten/kota {value!r}{scope}: {' or '.join(listed)}", names, "ambiguous")
     if found:
         names = [r.name for r in found]
         places = ", ".join(f"{r.name} is in {_province_by_code()[r.province_code].name}" for r in found)
-        raise RegionError(f"kabupaten/kota {value!r} is not in {where.name}: {places}", names)
+        raise RegionError(f"kabupaten/kota {value!r} is not in {where.name}: {places}", names, "elsewhere")
     nearest = _nearest(kind, rest, where)
     hint = f"; nearest: {', '.join(nearest)}" if nearest else ""
     raise RegionError(f"unknown kabupaten/kota {value!r}{scope}{hint}", nearest)

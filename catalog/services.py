@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from .accounts import Accounts, ApiToken, User
 from .record import Innovation
-from .regions import RegionError, province, resolve_regency
+from .regions import RegionError, province, province_of, resolve_regency
 from .replications import PUBLISHED, Replication, Replications
 from .schema import REPLICATION_STATUSES
 from .store import Catalog, CatalogError
@@ -294,6 +294,8 @@ class CatalogService:
     def _replication_values(self, original: str, data: dict) -> dict:
         """Checked record values; InvalidEntry names every bad field (nothing is written)."""
         errors: dict[str, str] = {}
+        codes: dict[str, str] = {}  # the region errors' reasons, which the form words in Indonesian
+        hints: dict[str, list[str]] = {}
         unknown = set(data) - {"adopter_agency_id", "province", "regency_city", "year", "status", "adapted",
                                "source", "adapted_innovation_id"}
         for name in sorted(unknown):
@@ -309,13 +311,16 @@ class CatalogService:
             try:
                 province_code = province(data["province"]).code
             except ValueError as exc:
-                errors["province"] = str(exc)
+                errors["province"], codes["province"] = str(exc), "unknown_province"
         if data.get("regency_city"):
             try:
                 regency = resolve_regency(data["regency_city"], data.get("province") if province_code else None)
                 regency_code, province_code = regency.code, regency.province_code
             except RegionError as exc:
-                errors["regency_city"] = str(exc)
+                errors["regency_city"], codes["regency_city"] = str(exc), f"regency_{exc.code}"
+                # a name of another province is told with its province, so the conflict shows
+                hints["regency_city"] = [f"{name} ({province_of(name)})" for name in exc.candidates] \
+                    if exc.code == "elsewhere" else exc.candidates
         adopter = data.get("adopter_agency_id")
         if adopter is not None:
             agency = self.accounts.agency(adopter)
@@ -333,9 +338,10 @@ class CatalogService:
             elif adapted_id == original:
                 errors["adapted_innovation_id"] = "an innovation is not a replication of itself"
         if adopter is None and province_code is None and "province" not in errors and "regency_city" not in errors:
-            errors["adopter_agency_id"] = "name the adopting agency or the region it went to"
+            errors["adopter_agency_id"], codes["adopter_agency_id"] = \
+                "name the adopting agency or the region it went to", "no_place"
         if errors:
-            raise InvalidEntry(errors)
+            raise InvalidEntry(errors, codes, hints)
         text = {k: (" ".join(str(data[k]).split()) or None) if data.get(k) else None for k in ("adapted", "source")}
         return {"adopter_agency_id": adopter, "province_code": province_code, "regency_code": regency_code,
                 "year": year, "status": status, "adapted_innovation_id": adapted_id or None, **text}

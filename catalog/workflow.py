@@ -47,12 +47,15 @@ class EntryNotFound(CatalogError):
 
 
 class InvalidEntry(CatalogError):
-    """Values that are not well-formed (a year that is no number…): field → message."""
+    """Values that are not well-formed (a year that is no number…): field → message, field →
+    error code (for messages in the user's language) and field → values meant instead."""
 
-    def __init__(self, errors: dict[str, str], codes: dict[str, str] | None = None):
+    def __init__(self, errors: dict[str, str], codes: dict[str, str] | None = None,
+                 hints: dict[str, list[str]] | None = None):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-        self.codes = codes or {name: "value_error" for name in errors}  # field → pydantic error type
+        self.codes = {name: "value_error" for name in errors} | (codes or {})  # field → pydantic error type or ours
+        self.hints = hints or {}
 
 
 class Incomplete(CatalogError):

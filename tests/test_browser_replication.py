@@ -190,8 +190,14 @@ def test_the_innovator_records_a_replication_and_a_curator_verifies_it(browser, 
     editor.get_by_label("Apa yang diadaptasi").fill("Kelas ibu hamil, tanpa aplikasi")
     editor.get_by_role("button", name="Simpan catatan replikasi").click()
     shot(editor, "replication-form-error")
-    assert "unknown kabupaten/kota 'Bukit'" in editor.locator("#err-regency_city").inner_text()
+    assert editor.locator("#err-regency_city").inner_text() == "“Bukit” tidak ada dalam daftar kabupaten/kota Indonesia."
     assert editor.get_by_label("Apa yang diadaptasi").input_value() == "Kelas ibu hamil, tanpa aplikasi"
+    editor.get_by_label("Kabupaten/kota tujuan").fill("Solok")  # a kabupaten and a kota of Sumatera Barat
+    editor.get_by_role("button", name="Simpan catatan replikasi").click()
+    assert editor.locator("#err-regency_city").inner_text() == (
+        "“Solok” adalah nama lebih dari satu daerah; tulis lengkap dengan “Kabupaten” atau “Kota”. "
+        "Maksud Anda: Kabupaten Solok, Kota Solok?")
+    shot(editor, "replication-form-ambiguous")
     editor.get_by_label("Kabupaten/kota tujuan").fill("Kota Bukittinggi")
     editor.get_by_role("button", name="Simpan catatan replikasi").click()
     assert "menunggu verifikasi kurator" in editor.locator("p.notice").inner_text()

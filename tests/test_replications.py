@@ -169,7 +169,7 @@ def test_innovator_or_adopter_may_add_others_may_not(people):
 
 
 def test_bad_values_are_named_and_nothing_is_written(people):
-    catalog, svc, innovation, *_ = people
+    catalog, svc, innovation, innovator, *_ = people
     with pytest.raises(InvalidEntry) as caught:
         svc.add_replication(ADMIN, innovation, {"status": "finished", "year": 1800, "province": "Atlantis",
                                                 "adapted_innovation_id": innovation, "colour": "red"})
@@ -177,6 +177,15 @@ def test_bad_values_are_named_and_nothing_is_written(people):
     with pytest.raises(InvalidEntry) as caught:
         svc.add_replication(ADMIN, innovation, {"regency_city": "Bandung"})
     assert "ambiguous" in caught.value.errors["regency_city"]
+    assert (caught.value.codes["regency_city"], caught.value.hints["regency_city"]) == (
+        "regency_ambiguous", ["Kabupaten Bandung", "Kota Bandung"])
+    with pytest.raises(InvalidEntry) as caught:
+        svc.add_replication(ADMIN, innovation, {"province": "Bali", "regency_city": "Sleman"})
+    assert (caught.value.codes["regency_city"], caught.value.hints["regency_city"]) == (
+        "regency_elsewhere", ["Kabupaten Sleman (DI Yogyakarta)"])
+    with pytest.raises(InvalidEntry) as caught:
+        svc.add_replication(_editor(innovator), innovation, {"year": 2024})  # the innovator names no place
+    assert caught.value.codes == {"adopter_agency_id": "no_place"}
     assert Replications(catalog).search(resolved=None) == []
 
 

@@ -866,6 +866,13 @@ REPLICATION_TEXT: dict[str, dict[str, str]] = {
         "rep_err_side": "Instansi Anda bukan pemilik inovasi ini dan bukan pengadopsinya.",
         "rep_err_innovation": "Tidak ada inovasi dengan id ini.",
         "rep_err_year": "Tahun harus angka antara 1945 dan 2100.",
+        "rep_err_unknown_province": "Provinsi “{value}” tidak dikenal: tulis salah satu dari 38 provinsi.",
+        "rep_err_regency_unnamed": "Tulis nama daerahnya setelah “Kabupaten” atau “Kota”, mis. “Kabupaten Bantul”.",
+        "rep_err_regency_ambiguous": "“{value}” adalah nama lebih dari satu daerah; tulis lengkap dengan “Kabupaten” atau “Kota”.",
+        "rep_err_regency_elsewhere": "“{value}” tidak berada di provinsi yang diisi.",
+        "rep_err_regency_unknown": "“{value}” tidak ada dalam daftar kabupaten/kota Indonesia.",
+        "rep_err_maybe": "Maksud Anda: {names}?",
+        "rep_err_no_place": "Isi provinsi atau kabupaten/kota tempat inovasi ini direplikasi.",
     },
     "en": {
         "nav_hubs": "Hubs & replication",
@@ -976,6 +983,13 @@ REPLICATION_TEXT: dict[str, dict[str, str]] = {
         "rep_err_side": "Your agency neither owns this innovation nor replicated it.",
         "rep_err_innovation": "No innovation has this id.",
         "rep_err_year": "The year must be a number between 1945 and 2100.",
+        "rep_err_unknown_province": "Unknown province “{value}”: write one of the 38 provinces.",
+        "rep_err_regency_unnamed": "Write the region's name after “Kabupaten” or “Kota”, e.g. “Kabupaten Bantul”.",
+        "rep_err_regency_ambiguous": "“{value}” names more than one region; write it in full with “Kabupaten” or “Kota”.",
+        "rep_err_regency_elsewhere": "“{value}” is not in the province filled in.",
+        "rep_err_regency_unknown": "“{value}” is not in the list of Indonesia's kabupaten/kota.",
+        "rep_err_maybe": "Did you mean: {names}?",
+        "rep_err_no_place": "Fill in the province or kabupaten/kota where the innovation was replicated.",
     },
 }
 for _lang, _strings in REPLICATION_TEXT.items():

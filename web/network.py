@@ -69,8 +69,7 @@ async def add_replication(request: Request, identity: Identity = Depends(auth.si
     except PermissionDenied:
         return _replication_page(request, identity, typed, {"innovation_id": _t(request, "rep_err_side")}, 403)
     except InvalidEntry as exc:  # before CatalogError, its base class
-        errors = {name: _t(request, "rep_err_year") if name == "year" else message for name, message in exc.errors.items()}
-        return _replication_page(request, identity, typed, errors, 422)
+        return _replication_page(request, identity, typed, _replication_errors(request, exc, typed), 422)
     except CatalogError:
         return _replication_page(request, identity, typed, {"innovation_id": _t(request, "rep_err_innovation")}, 404)
     if record.state == "published":
@@ -90,6 +89,21 @@ def verify_replication(request: Request, replication_id: int, identity: Identity
     sync_search(request)
     _flash(request, "rep_verified")
     return _see(request, "/kelola/replikasi")
+
+
+def _replication_errors(request: Request, exc: InvalidEntry, typed: dict) -> dict[str, str]:
+    """The form's messages in the page's language, with the names meant instead; a field the
+    form has no wording for keeps the catalog's message."""
+    out = {}
+    for name, message in exc.errors.items():
+        key = "rep_err_year" if name == "year" else f"rep_err_{exc.codes.get(name)}"
+        if key not in i18n.TEXT[_lang(request)]:
+            out[name] = message
+            continue
+        out[name] = _t(request, key, value=typed.get(name, ""))
+        if exc.hints.get(name):
+            out[name] += " " + _t(request, "rep_err_maybe", names=", ".join(exc.hints[name]))
+    return out
 
 
 FORM_FIELDS = ("innovation_id", "province", "regency_city", "year", "status", "adapted", "source")
