@@ -5,7 +5,8 @@ import itertools
 import json
 import logging
 import re
-from typing import Iterator, Literal
+from contextlib import contextmanager
+from typing import Callable, Iterator, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
@@ -397,6 +398,20 @@ def _translate(request: Request, exc: Exception) -> ApiError:
 _WRITE_ERRORS = (PermissionDenied, EntryNotFound, StaleEntry, WrongState, Incomplete, InvalidEntry)
 
 
+@contextmanager
+def _answering(request: Request, otherwise: Callable[[CatalogError], ApiError] | None = None) -> Iterator[None]:
+    """The catalog's refusals as the API's error answers: the write errors as ``_translate``
+    says; any other CatalogError as ``otherwise`` makes it, when given."""
+    try:
+        yield
+    except _WRITE_ERRORS as exc:
+        raise _translate(request, exc) from None
+    except CatalogError as exc:
+        if otherwise is None:
+            raise
+        raise otherwise(exc) from None
+
+
 def _fields(body: schemas.EntryFields) -> dict:
     return body.model_dump(exclude={"agency_id"}, exclude_unset=False)
 
@@ -404,10 +419,8 @@ def _fields(body: schemas.EntryFields) -> dict:
 @entries_router.post("/entries", status_code=201, summary="Create a draft (no completeness check)",
                      response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
 def create_entry(request: Request, response: Response, body: schemas.NewEntry, identity: Identity = Caller):
-    try:
+    with _answering(request):
         entry = auth.service(request).create_entry(identity, _fields(body), body.agency_id)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     response.headers["Location"] = f"/api/v1/entries/{entry.id}"
     return _with_etag(request, response, entry)
 
@@ -422,22 +435,18 @@ def list_entries(request: Request, identity: Identity = Caller,
     allowed_statuses = SUBMISSION_STATUSES if programme else STATUSES
     if status is not None and status not in allowed_statuses:
         raise invalid([{"parameter": "status", "message": f"status: one of {', '.join(allowed_statuses)}"}])
-    try:
+    with _answering(request):
         found = auth.service(request).visible_entries(identity, status, programme, limit, offset)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return {"entries": [entry_body(request, e) for e in found]}
 
 
 @entries_router.get("/entries/{entry_id}", summary="One entry, with its revision as ETag",
                     response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
 def get_entry(request: Request, response: Response, entry_id: str, identity: Identity = Caller):
-    try:
+    with _answering(request):
         entry = auth.service(request).entry(identity, entry_id)
         if entry is None:
             raise EntryNotFound(entry_id)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return _with_etag(request, response, entry)
 
 
@@ -449,15 +458,13 @@ def update_entry(request: Request, response: Response, entry_id: str, body: sche
                  identity: Identity = Caller):
     expected = _if_match(request, required=True)
     svc = auth.service(request)
-    try:
+    with _answering(request):
         if expected is None:  # If-Match: *
             current = svc.entry(identity, entry_id)
             if current is None:
                 raise EntryNotFound(entry_id)
             expected = current.revision
         entry = svc.update_entry(identity, entry_id, _fields(body), expected)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return _with_etag(request, response, entry)
 
 
@@ -465,10 +472,8 @@ def update_entry(request: Request, response: Response, entry_id: str, body: sche
                      response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
 def submit_entry(request: Request, response: Response, entry_id: str, body: schemas.SubmitBody,
                  identity: Identity = Caller):
-    try:
+    with _answering(request):
         entry = auth.service(request).submit_entry(identity, entry_id, body.programmes, _if_match(request, False))
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return _with_etag(request, response, entry)
 
 
@@ -483,11 +488,9 @@ def _programme(identity: Identity, asked: str | None) -> str:
                      response_model=schemas.EntryOut, responses=schemas.ENTRY_ERRORS)
 def return_entry(request: Request, response: Response, entry_id: str, body: schemas.ReturnBody,
                  identity: Identity = Caller):
-    try:
+    with _answering(request):
         entry = auth.service(request).return_entry(identity, entry_id, _programme(identity, body.programme),
                                                    body.comment, _if_match(request, False))
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return _with_etag(request, response, entry)
 
 
@@ -497,11 +500,9 @@ def return_entry(request: Request, response: Response, entry_id: str, body: sche
 def verify_entry(request: Request, response: Response, entry_id: str, body: schemas.VerifyBody | None = None,
                  identity: Identity = Caller):
     body = body or schemas.VerifyBody()
-    try:
+    with _answering(request):
         entry = auth.service(request).verify_entry(identity, entry_id, _programme(identity, body.programme),
                                                    body.comment, _if_match(request, False), body.publish)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     if body.publish:
         sync_search(request)
     return _with_etag(request, response, entry)
@@ -513,10 +514,8 @@ def verify_entry(request: Request, response: Response, entry_id: str, body: sche
 def publish_entry(request: Request, response: Response, entry_id: str, body: schemas.PublishBody | None = None,
                   identity: Identity = Caller):
     body = body or schemas.PublishBody()
-    try:
+    with _answering(request):
         entry = auth.service(request).publish_entry(identity, entry_id, _programme(identity, body.programme))
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     sync_search(request)
     return _with_etag(request, response, entry)
 
@@ -553,10 +552,8 @@ def updating_list(request: Request, identity: Identity = Caller, campaign: int |
                   state: Literal["current", "stale", "stopped", "all"] = Query(
                       "stale", description="Only this state (default: the outstanding ones), or all")):
     found = _campaign_of(request, campaign)
-    try:
+    with _answering(request):
         states = auth.service(request).updating_states(identity, found, agency)
-    except _WRITE_ERRORS as exc:
-        raise _translate(request, exc) from None
     return {"campaign": found.to_json() if found else None,
             "innovations": [_state_body(s) for s in states if state in ("all", s.state)]}
 
@@ -565,14 +562,8 @@ def updating_list(request: Request, identity: Identity = Caller, campaign: int |
                      summary="Confirm this year that an innovation continues, or mark it stopped (vakum) with a reason",
                      response_model=schemas.Confirmed, responses=schemas.ENTRY_ERRORS)
 def confirm_innovation(request: Request, innovation_id: str, body: schemas.ConfirmBody, identity: Identity = Caller):
-    try:
+    with _answering(request, lambda exc: _not_found(innovation_id)):
         done = auth.service(request).confirm(identity, innovation_id, body.activity, body.reason)
-    except CatalogError as exc:
-        if isinstance(exc, _WRITE_ERRORS):
-            raise _translate(request, exc) from None
-        raise _not_found(innovation_id) from None
-    except PermissionDenied as exc:
-        raise _translate(request, exc) from None
     sync_search(request)
     return {"innovation_id": done.innovation_id, "confirmation": done.to_json()}
 
@@ -581,13 +572,7 @@ def confirm_innovation(request: Request, innovation_id: str, body: schemas.Confi
                      summary="Admins: open an updating campaign (a deadline and the innovations it covers)",
                      response_model=schemas.CampaignOut, responses=schemas.ENTRY_ERRORS)
 def open_campaign(request: Request, body: schemas.CampaignBody, identity: Identity = Caller):
-    try:
+    with _answering(request, lambda exc: ApiError(404, "not_found", str(exc))):
         found = auth.service(request).open_campaign(identity, body.title, body.deadline,
                                                     innovation_ids=body.innovations, agency_ids=body.agencies)
-    except CatalogError as exc:
-        if isinstance(exc, _WRITE_ERRORS):
-            raise _translate(request, exc) from None
-        raise ApiError(404, "not_found", str(exc)) from None
-    except PermissionDenied as exc:
-        raise _translate(request, exc) from None
     return found.to_json()
