@@ -239,10 +239,18 @@ class CatalogService:
     def confirm(self, identity: Identity, innovation_id: str, activity: str, reason: str | None = None) -> Confirmation:
         """The innovation continues (``berlanjut``) or has stopped (``vakum``, with a reason);
         editors confirm their own agency's innovations."""
+        require(identity, "innovation.confirm", agency_id=self._confirming_agency(identity, innovation_id))
+        return self.updating.confirm(innovation_id, activity, reason, identity.by)
+
+    def may_confirm(self, identity: Identity, innovation_id: str) -> bool:
+        """Whether ``confirm`` would let this identity confirm the innovation (to offer it)."""
+        return allowed(identity, "innovation.confirm", agency_id=self._confirming_agency(identity, innovation_id))
+
+    def _confirming_agency(self, identity: Identity, innovation_id: str) -> int:
+        """The agency a confirmation speaks for: the identity's own, when it is one of the innovation's."""
         owners = self.updating.agencies_of(innovation_id)
         mine = identity.agency_id if identity.agency_id in owners else (owners[0] if owners else None)
-        require(identity, "innovation.confirm", agency_id=NO_AGENCY if mine is None else mine)
-        return self.updating.confirm(innovation_id, activity, reason, identity.by)
+        return NO_AGENCY if mine is None else mine
 
     def open_campaign(self, identity: Identity, title: str, deadline: date, *,
                       innovation_ids: Iterable[str] | None = None, agency_ids: Iterable[int] | None = None) -> Campaign:

@@ -111,4 +111,13 @@ def test_campaign_confirm_stop_facet_and_riwayat(site, people):  # noqa: F811
     assert "pukul lima pagi" in newest.locator("td.word-diff ins").first.inner_text()
     assert "Petugas pengantar dialihkan ke vaksinasi" in editor.locator("ol.confirmations").inner_text()
     shot(editor, "updating-riwayat")
+
+    # Confirmed again on the profile itself: the box says when it was last confirmed.
+    editor.go_back()
+    box = editor.locator("section.confirm-box")
+    assert "Vakum (berhenti)" in box.inner_text() and "Apakah inovasi ini masih berjalan" in box.inner_text()
+    shot(editor, "updating-profile-confirm")
+    box.get_by_role("button", name="Masih berjalan (berlanjut)").click()
+    assert editor.locator("p.notice").inner_text() == "Tercatat: inovasi masih berjalan."
+    assert "Berlanjut" in editor.locator("dl.facts").inner_text()
     assert not editor.errors

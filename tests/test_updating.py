@@ -246,6 +246,20 @@ def test_an_editor_confirms_and_stops_on_the_page_and_downloads_the_csv(site):
     assert {v["value"]: v["count"] for v in found["facets"]["activity"]["values"]} == {"vakum": 2, "berlanjut": 3, MISSING: 1}
     profile = TestClient(site["app"]).get(f"/inovasi/{ids['a3']}").text
     assert "Vakum (berhenti)" in profile and f"/inovasi/{ids['a3']}/riwayat" in profile
+    assert "confirm-box" not in profile  # a visitor is not offered the confirmation
+
+    # On the profile itself: offered to the agency's editor only, and back to the profile.
+    assert "confirm-box" not in client.get(f"/inovasi/{ids['b2']}").text  # another agency's innovation
+    own = client.get(f"/inovasi/{ids['a3']}").text
+    assert f"Terakhir dikonfirmasi {date.today().isoformat()}: Vakum (berhenti)." in own
+    r = client.post(f"/pemutakhiran/{ids['a3']}/konfirmasi", follow_redirects=False,
+                    data={"activity": "berlanjut", "from": "profile", "csrftoken": csrf_of(own)})
+    assert r.status_code == 303 and r.headers["location"] == f"/inovasi/{ids['a3']}"
+    after = client.get(r.headers["location"]).text
+    assert "Tercatat: inovasi masih berjalan." in after and "Berlanjut" in after.split('class="activity"')[1][:40]
+    r = client.post(f"/pemutakhiran/{ids['a3']}/konfirmasi", data={
+        "activity": "vakum", "reason": "Dokter pindah", "from": "profile", "csrftoken": csrf_of(after)})
+    assert "Tercatat: inovasi vakum." in r.text and "Vakum (berhenti)" in r.text
 
     # API: the record says so; confirm with the token.
     c = site["client"]

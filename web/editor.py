@@ -18,7 +18,7 @@ from catalog.workflow import Entry, EntryNotFound, Incomplete, InvalidEntry, Sta
 
 from . import auth, i18n
 from .forms import FIELDS, GROUPS, parse_form, typed_values
-from .pages import _error, _lang, _render, templates
+from .pages import _error, _flash, _lang, _render, _take_flash, templates
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("jippnas")
@@ -40,15 +40,6 @@ def _url(request: Request, path: str) -> str:
 
 def _see(request: Request, path: str) -> RedirectResponse:
     return RedirectResponse(_url(request, path), status_code=303)
-
-
-def _flash(request: Request, key: str, **values) -> None:
-    request.session["flash"] = [key, values]
-
-
-def _take_flash(request: Request) -> str | None:
-    found = request.session.pop("flash", None) if "session" in request.scope else None
-    return _t(request, found[0], **found[1]) if found else None
 
 
 def _local(path: str | None) -> str:

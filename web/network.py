@@ -13,8 +13,8 @@ from catalog.store import CatalogError
 from catalog.workflow import InvalidEntry
 
 from . import auth, i18n, replication_views
-from .editor import _flash, _forbidden, _see, _t, _take_flash, sync_search
-from .pages import _lang, _not_found, _render
+from .editor import _forbidden, _see, _t, sync_search
+from .pages import _flash, _lang, _not_found, _render, _take_flash
 
 router = APIRouter(include_in_schema=False)
 COLOURS = ("innovations", "replications")

@@ -20,7 +20,7 @@ from search_api.facets import CHILDREN, FACETS_BY_NAME, MISSING
 from search_api.query import MAX_PAGE, QueryError, SearchRequest, group_params
 from search_api.search import STATS_VALUES
 
-from . import i18n, replication_views
+from . import auth, i18n, replication_views
 from .charts import charts, cross_table, csv_response
 from .links import BACK, SearchLinks, facet_search, pages_window
 
@@ -60,6 +60,16 @@ def _render(request: Request, name: str, context: dict, status: int = 200, **kwa
     switch = "/" + url.path.lstrip("/") + (f"?{url.query}" if url.query else "")
     return templates.TemplateResponse(request, name, {"lang": lang, "lang_switch": switch, **context},
                                       status_code=status, **kwargs)
+
+
+def _flash(request: Request, key: str, **values) -> None:
+    """A notice for the page a form redirects to (once)."""
+    request.session["flash"] = [key, values]
+
+
+def _take_flash(request: Request) -> str | None:
+    found = request.session.pop("flash", None) if "session" in request.scope else None
+    return i18n.text(_lang(request), found[0], **found[1]) if found else None
 
 
 def _params(request: Request, names=None) -> dict[str, list[str]]:
@@ -287,7 +297,19 @@ def innovation_page(request: Request, some_id: str):
     return _render(request, "innovation.html", {
         "doc": doc, "record": record, "entries": doc.entries if len(doc.entries) > 1 else [],
         "back": back, "facet_links": facet_links, "similar": service.similar(doc.id, SIMILAR_SIZE) or [],
-        "net": replication_views.profile(request.app.state.runtime.catalog, doc, _lang(request))})
+        "net": replication_views.profile(request.app.state.runtime.catalog, doc, _lang(request)),
+        "confirming": _confirming(request, doc.id), "flash": _take_flash(request)})
+
+
+def _confirming(request: Request, innovation_id: str) -> dict | None:
+    """For an account that may confirm this innovation (its agency's editor, an admin): the
+    latest confirmation, so the profile can offer "still running" / "stopped" in place."""
+    identity = auth.web_identity(request)
+    svc = auth.service(request)
+    if identity is None or not svc.may_confirm(identity, innovation_id):
+        return None
+    latest = svc.updating.history(innovation_id)[:1]
+    return {"latest": latest[0] if latest else None}
 
 
 @router.get("/masalah")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import io
+from urllib.parse import quote
 from datetime import date
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -20,8 +21,8 @@ from catalog.workflow import InvalidEntry
 from search_api.spreadsheet import SpreadsheetWriter
 
 from . import auth, i18n
-from .editor import _flash, _forbidden, _see, _t, _take_flash, sync_search
-from .pages import _error, _lang, _not_found, _render
+from .editor import _forbidden, _see, _t, sync_search
+from .pages import _error, _flash, _lang, _not_found, _render, _take_flash
 
 router = APIRouter(include_in_schema=False)
 LONG_TEXT = 120  # characters: a change longer than this is shown as a word diff
@@ -146,6 +147,8 @@ async def confirm(request: Request, innovation_id: str, identity: Identity = Dep
         return _not_found(request, _t(request, "err_no_innovation", id=innovation_id))
     sync_search(request)
     _flash(request, "confirmed_" + activity)
+    if form.get("from") == "profile":  # confirmed on the innovation's own page: back there
+        return _see(request, f"/inovasi/{quote(innovation_id, safe='')}")
     back = str(form.get("back", ""))
     return _see(request, "/pemutakhiran" + (f"?{back}" if back and "/" not in back and "\\" not in back else ""))
 
