@@ -97,7 +97,7 @@ def _replication_errors(request: Request, exc: InvalidEntry, typed: dict) -> dic
     out = {}
     for name, message in exc.errors.items():
         key = "rep_err_year" if name == "year" else f"rep_err_{exc.codes.get(name)}"
-        if key not in i18n.TEXT[_lang(request)]:
+        if not i18n.has_text(key):
             out[name] = message
             continue
         out[name] = _t(request, key, value=typed.get(name, ""))

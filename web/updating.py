@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import difflib
 import io
-from urllib.parse import quote
 from datetime import date
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
